@@ -1,0 +1,350 @@
+"""The ``memory`` driver: tables in process memory, for users' own unit tests.
+
+Each database name is one store shared by every ``Realtime`` in the process (so a test can
+seed it and the code under test read it); :func:`reset` empties one or all stores. Tables are
+created by ``require`` (in any mode: there is no schema to protect) or by :func:`create_table`.
+Semantics are exactly the contract's: exact matching, code-point text order, integer columns
+(declared through ``require`` with an integer ``RQ`` type) compared numerically.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..capabilities import Capabilities
+from ..conditions import Condition, check_identifier, like_regex
+from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..errors import QueryError
+from ..hookspecs import hookimpl
+
+__all__ = ["MemoryStore", "create_table", "reset", "store"]
+
+_CAPS = Capabilities.full()
+_STATIC_COLUMNS = (
+    "filename",
+    "category",
+    "var_name",
+    "var_val",
+    "cat_metric",
+    "var_metric",
+    "commented",
+)
+
+
+@dataclass
+class _Table:
+    name: str
+    columns: list[str]
+    numeric: set[str] = field(default_factory=set)
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    def check(self, columns: Iterable[str], family: str) -> None:
+        for column in columns:
+            if column not in self.columns:
+                raise QueryError(
+                    f"family {family!r}: table {self.name!r} has no column {column!r}",
+                    family=family,
+                    table=self.name,
+                    field=column,
+                )
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _compare(op: str, left: str, right: str, numeric: bool) -> bool:
+    if numeric:
+        a, b = _number(left), _number(right)
+        if a is not None and b is not None:
+            return _ORDER[op](a, b)
+    return _ORDER[op](left, right)
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _matches(table: _Table, row: Mapping[str, str], cond: Condition) -> bool:
+    value = row.get(cond.column, "")
+    op = cond.op
+    numeric = cond.column in table.numeric
+    if op == "=":
+        if numeric and value and cond.value:
+            a, b = _number(value), _number(cond.value)
+            if a is not None and b is not None:
+                return a == b
+        return value == cond.value
+    if op == "!=":
+        if numeric and value and cond.value:
+            a, b = _number(value), _number(cond.value)
+            if a is not None and b is not None:
+                return a != b
+        return value != cond.value
+    if op == "LIKE":
+        return like_regex(cond.value).fullmatch(value) is not None
+    if op == "NOT LIKE":
+        return like_regex(cond.value).fullmatch(value) is None
+    if value == "":
+        return False
+    return _compare(op, value, cond.value, numeric)
+
+
+class MemoryStore:
+    """One named in-memory database."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tables: dict[str, _Table] = {}
+        self.lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore {self.name!r} {len(self.tables)} tables>"
+
+    def table(self, name: str, family: str) -> _Table:
+        table = self.tables.get(name)
+        if table is None:
+            raise QueryError(
+                f"family {family!r}: table {name!r} does not exist in memory store {self.name!r}",
+                family=family,
+                table=name,
+            )
+        return table
+
+    def _select(self, table: _Table, conds: tuple[Condition, ...]) -> list[dict[str, str]]:
+        return [r for r in table.rows if all(_matches(table, r, c) for c in conds)]
+
+    def _out(self, table: _Table, row: Mapping[str, str]) -> Row:
+        return {c: row[c] for c in table.columns if row.get(c)}
+
+    def load(self, family: str, table_name: str, conds: tuple[Condition, ...]) -> Row | None:
+        with self.lock:
+            table = self.table(table_name, family)
+            table.check((c.column for c in conds), family)
+            for row in table.rows:
+                if all(_matches(table, row, c) for c in conds):
+                    return self._out(table, row)
+            return None
+
+    def load_multi(self, family: str, table_name: str, conds: tuple[Condition, ...]) -> list[Row]:
+        with self.lock:
+            table = self.table(table_name, family)
+            table.check((c.column for c in conds), family)
+            rows = self._select(table, conds)
+            first = conds[0].column
+            if first in table.numeric:
+                rows.sort(key=lambda r: _sort_number(r.get(first, "")))
+            else:
+                rows.sort(key=lambda r: r.get(first, ""))
+            return [self._out(table, r) for r in rows]
+
+    def update(
+        self,
+        family: str,
+        table_name: str,
+        conds: tuple[Condition, ...],
+        values: tuple[tuple[str, str], ...],
+    ) -> int:
+        with self.lock:
+            table = self.table(table_name, family)
+            table.check((c.column for c in conds), family)
+            table.check((c for c, _ in values), family)
+            rows = self._select(table, conds)
+            for row in rows:
+                row.update(values)
+            return len(rows)
+
+    def store(self, family: str, table_name: str, values: tuple[tuple[str, str], ...]) -> int:
+        with self.lock:
+            table = self.table(table_name, family)
+            table.check((c for c, _ in values), family)
+            table.rows.append(dict(values))
+            return 1
+
+    def destroy(self, family: str, table_name: str, conds: tuple[Condition, ...]) -> int:
+        with self.lock:
+            table = self.table(table_name, family)
+            table.check((c.column for c in conds), family)
+            keep = [r for r in table.rows if not all(_matches(table, r, c) for c in conds)]
+            count = len(table.rows) - len(keep)
+            table.rows = keep
+            return count
+
+    def create_table(
+        self, name: str, columns: Sequence[str] | Mapping[str, Requirement | RQ]
+    ) -> None:
+        """Create (or extend) a table; integer ``RQ`` types make a column numeric."""
+        check_identifier(name, kind="table")
+        with self.lock:
+            table = self.tables.setdefault(name, _Table(name, []))
+            items = (
+                columns.items() if isinstance(columns, Mapping) else ((c, None) for c in columns)
+            )
+            for column, kind in items:
+                check_identifier(column)
+                if column not in table.columns:
+                    table.columns.append(column)
+                rq = kind.type if isinstance(kind, Requirement) else kind
+                if isinstance(rq, RQ) and (rq.is_int or rq is RQ.FLOAT):
+                    table.numeric.add(column)
+
+    def require(self, family: str, table_name: str, columns: Mapping[str, Requirement]) -> bool:
+        self.create_table(table_name, columns)
+        return True
+
+    def load_static(self, table_name: str, filename: str) -> list[StaticRow]:
+        with self.lock:
+            table = self.table(table_name, filename)
+            table.check(_STATIC_COLUMNS, filename)
+            rows = [
+                r
+                for r in table.rows
+                if r.get("filename", "") == filename and _int(r.get("commented")) == 0
+            ]
+            out = [
+                StaticRow(
+                    r.get("category", ""),
+                    r.get("var_name", ""),
+                    r.get("var_val", ""),
+                    _int(r.get("cat_metric")),
+                    _int(r.get("var_metric")),
+                )
+                for r in rows
+            ]
+            out.sort(key=lambda s: (-s.cat_metric, s.var_metric, s.category, s.var_name))
+            return out
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _sort_number(value: str) -> tuple[int, float, str]:
+    number = _number(value) if value else None
+    if number is None:
+        return (0 if value == "" else 2, 0.0, value)
+    return (1, number, value)
+
+
+_stores: dict[str, MemoryStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store(name: str) -> MemoryStore:
+    """The process-wide store called ``name`` (created on first use)."""
+    with _stores_lock:
+        found = _stores.get(name)
+        if found is None:
+            found = _stores[name] = MemoryStore(name)
+        return found
+
+
+def create_table(
+    database: str, table: str, columns: Sequence[str] | Mapping[str, Requirement | RQ]
+) -> None:
+    """Create a table in the store ``database``."""
+    store(database).create_table(table, columns)
+
+
+def reset(name: str | None = None) -> None:
+    """Forget one store, or every store."""
+    with _stores_lock:
+        if name is None:
+            _stores.clear()
+        else:
+            _stores.pop(name, None)
+
+
+# -- hooks --------------------------------------------------------------------------------
+
+
+@hookimpl
+def ara_capabilities() -> Capabilities:
+    return _CAPS
+
+
+@hookimpl
+def ara_connect(database: str, settings: Mapping[str, str], config_dir: Path | None) -> MemoryStore:
+    return store(database)
+
+
+@hookimpl
+def ara_load(
+    connection: MemoryStore, family: str, table: str, conditions: tuple[Condition, ...]
+) -> Row | None:
+    return connection.load(family, table, conditions)
+
+
+@hookimpl
+def ara_load_multi(
+    connection: MemoryStore, family: str, table: str, conditions: tuple[Condition, ...]
+) -> list[Row]:
+    return connection.load_multi(family, table, conditions)
+
+
+@hookimpl
+def ara_update(
+    connection: MemoryStore,
+    family: str,
+    table: str,
+    key: Condition,
+    values: tuple[tuple[str, str], ...],
+) -> int:
+    return connection.update(family, table, (key,), values)
+
+
+@hookimpl
+def ara_update2(
+    connection: MemoryStore,
+    family: str,
+    table: str,
+    conditions: tuple[Condition, ...],
+    values: tuple[tuple[str, str], ...],
+) -> int:
+    return connection.update(family, table, conditions, values)
+
+
+@hookimpl
+def ara_store(
+    connection: MemoryStore, family: str, table: str, values: tuple[tuple[str, str], ...]
+) -> int:
+    return connection.store(family, table, values)
+
+
+@hookimpl
+def ara_destroy(
+    connection: MemoryStore, family: str, table: str, conditions: tuple[Condition, ...]
+) -> int:
+    return connection.destroy(family, table, conditions)
+
+
+@hookimpl
+def ara_require(
+    connection: MemoryStore, family: str, table: str, columns: Mapping[str, Requirement]
+) -> bool:
+    return connection.require(family, table, columns)
+
+
+@hookimpl
+def ara_unload() -> bool:
+    return False
+
+
+@hookimpl
+def ara_load_static(connection: MemoryStore, table: str, filename: str) -> list[StaticRow]:
+    return connection.load_static(table, filename)

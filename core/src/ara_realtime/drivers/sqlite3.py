@@ -1,0 +1,449 @@
+"""The ``sqlite3`` driver: the embedded default, standard library only.
+
+Reads Asterisk's ``res_config_sqlite3.conf``: one section per database with ``dbfile``
+(required; relative paths are taken from the configuration directory), ``requirements``
+(``warn`` | ``createclose`` | ``createchar``), ``busy_timeout`` (ms, default 1000). ``batch``
+and ``debug`` are accepted; writes are committed at once (see ``docs/drivers/sqlite3.md``).
+
+Each thread gets its own connection to the file, in WAL mode, so readers never wait for each
+other. Values are stored as they are (no ``^XX`` codec, as Asterisk's sqlite3 driver does).
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from ..capabilities import Capabilities
+from ..conditions import Condition, check_identifier
+from ..conf import Config
+from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..errors import BackendError, ConfigError, QueryError
+from ..hookspecs import hookimpl
+from ..sql import Dialect, Statements, TableInfo
+
+__all__ = ["SQLiteConnection", "quote"]
+
+log = logging.getLogger(__name__)
+
+CONF_FILE = "res_config_sqlite3.conf"
+_MODES = ("warn", "createclose", "createchar")
+_KEYS = {"dbfile", "requirements", "batch", "debug", "busy_timeout"}
+
+
+def quote(name: str) -> str:
+    """Quote an identifier for SQLite (``"`` doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+DIALECT = Dialect(quote=quote, placeholder="?", like_escape=" ESCAPE '\\'", limit_one=" LIMIT 1")
+
+_CAPS = Capabilities.full(
+    require_create=True,
+    notes={"text_order": "binary (SQLite's BINARY collation)"},
+)
+
+
+def _read_settings(
+    database: str, settings: Mapping[str, str], config_dir: Path | None
+) -> tuple[dict[str, str], str]:
+    """Merge the ``database`` section of res_config_sqlite3.conf with settings from code."""
+    merged: dict[str, str] = {}
+    where = "<code>"
+    if config_dir is not None and (config_dir / CONF_FILE).exists():
+        cfg = Config.from_file(config_dir / CONF_FILE, config_dir=config_dir)
+        if database in cfg and database != "general":
+            cat = cfg[database]
+            where = f"{cat.file}:{cat.lineno}"
+            for var in cat:
+                if var.name not in _KEYS:
+                    raise ConfigError(
+                        f"[{database}]: unknown setting {var.name!r}; known: "
+                        f"{', '.join(sorted(_KEYS))}",
+                        var.file,
+                        var.lineno,
+                    )
+                merged[var.name] = var.value
+    merged.update(settings)
+    return merged, where
+
+
+class SQLiteConnection:
+    """One database file; a connection per thread, metadata and statements cached."""
+
+    def __init__(
+        self,
+        database: str,
+        settings: Mapping[str, str],
+        config_dir: Path | None = None,
+    ) -> None:
+        merged, where = _read_settings(database, settings, config_dir)
+        dbfile = merged.get("dbfile")
+        if not dbfile:
+            raise ConfigError(
+                f"sqlite3 database {database!r}: no 'dbfile' set "
+                f"(in [{database}] of {CONF_FILE} or in code; looked in {where})"
+            )
+        path = Path(dbfile)
+        if not path.is_absolute() and config_dir is not None and dbfile != ":memory:":
+            path = config_dir / path
+        self.database = database
+        self.path = str(path)
+        self.mode = merged.get("requirements", "warn").strip().lower()
+        if self.mode not in _MODES:
+            raise ConfigError(
+                f"sqlite3 database {database!r}: requirements must be one of "
+                f"{', '.join(_MODES)}, got {self.mode!r}"
+            )
+        try:
+            self.timeout = int(merged.get("busy_timeout", "1000")) / 1000.0
+        except ValueError:
+            raise ConfigError(
+                f"sqlite3 database {database!r}: busy_timeout must be milliseconds, "
+                f"got {merged['busy_timeout']!r}"
+            ) from None
+        self.statements = Statements(DIALECT)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._tables: dict[str, TableInfo] = {}
+
+    def __repr__(self) -> str:
+        return f"<SQLiteConnection {self.database!r} {self.path!r}>"
+
+    # -- connections --------------------------------------------------------------------
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+            conn.execute("PRAGMA case_sensitive_like = ON")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise BackendError(f"sqlite3 {self.path!r}: {exc}") from exc
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    def _error(self, exc: sqlite3.Error, table: str, family: str) -> Exception:
+        """Classify a sqlite3 error: the caller's mistake, or the storage failing."""
+        text = str(exc)
+        if isinstance(exc, sqlite3.IntegrityError):
+            return QueryError(
+                f"family {family!r}, table {table!r}: {text}", family=family, table=table
+            )
+        if isinstance(exc, sqlite3.OperationalError) and (
+            "no such table" in text or "no such column" in text or "syntax error" in text
+        ):
+            return QueryError(
+                f"family {family!r}, table {table!r}: {text}", family=family, table=table
+            )
+        return BackendError(f"sqlite3 {self.path!r}: {text}")
+
+    # -- metadata -----------------------------------------------------------------------
+
+    def table(self, name: str, family: str) -> TableInfo:
+        """Cached column facts of ``name``; ``QueryError`` if the table does not exist."""
+        info = self._tables.get(name)
+        if info is None:
+            info = self._describe(name, family)
+            if info is None:
+                raise QueryError(
+                    f"family {family!r}: table {name!r} does not exist in {self.path!r}",
+                    family=family,
+                    table=name,
+                )
+            self._tables[name] = info
+        return info
+
+    def _describe(self, name: str, family: str) -> TableInfo | None:
+        check_identifier(name, kind="table", family=family)
+        try:
+            rows = self.conn().execute(f"PRAGMA table_info({quote(name)})").fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, name, family) from exc
+        if not rows:
+            return None
+        columns = tuple(r[1] for r in rows)
+        types = {r[1]: (r[2] or "").upper() for r in rows}
+        affinity = {c: _affinity(t) for c, t in types.items()}
+        numeric = {c for c, a in affinity.items() if a in ("INTEGER", "REAL", "NUMERIC")}
+        # SQLite hands back numbers (or bytes) as stored: cast every column in the statement so
+        # rows are built from strings alone (an empty string or NULL is falsy: left out)
+        select = ", ".join(f"CAST({quote(c)} AS TEXT)" for c in columns)
+        return TableInfo(
+            name=name,
+            columns=columns,
+            text=frozenset(c for c in columns if c not in numeric),
+            nullable=frozenset(r[1] for r in rows if not r[3] and not r[5]),
+            select_list=select,
+            extra={"types": types},
+        )
+
+    def forget(self, name: str) -> bool:
+        self.statements.clear(name)
+        return self._tables.pop(name, None) is not None
+
+    # -- operations ---------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: list[object], table: str, family: str) -> sqlite3.Cursor:
+        try:
+            return self.conn().execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._error(exc, table, family) from exc
+
+    def load(self, family: str, table: str, conds: tuple[Condition, ...]) -> Row | None:
+        info = self._tables.get(table) or self.table(table, family)
+        sql, params = self.statements.select(info, conds, family, multi=False)
+        try:
+            row = self.conn().execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc, table, family) from exc
+        if row is None:
+            return None
+        return dict(filter(_present, zip(info.columns, row)))
+
+    def load_multi(self, family: str, table: str, conds: tuple[Condition, ...]) -> list[Row]:
+        info = self.table(table, family)
+        sql, params = self.statements.select(info, conds, family, multi=True)
+        cols = info.columns
+        rows = self._execute(sql, params, table, family).fetchall()
+        return [dict(filter(_present, zip(cols, r))) for r in rows]
+
+    def update(
+        self,
+        family: str,
+        table: str,
+        conds: tuple[Condition, ...],
+        values: tuple[tuple[str, str], ...],
+    ) -> int:
+        info = self.table(table, family)
+        sql, params = self.statements.update(info, conds, values, family)
+        return self._execute(sql, params, table, family).rowcount
+
+    def store(self, family: str, table: str, values: tuple[tuple[str, str], ...]) -> int:
+        info = self.table(table, family)
+        sql, params = self.statements.insert(info, values, family)
+        return self._execute(sql, params, table, family).rowcount
+
+    def destroy(self, family: str, table: str, conds: tuple[Condition, ...]) -> int:
+        info = self.table(table, family)
+        sql, params = self.statements.delete(info, conds, family)
+        return self._execute(sql, params, table, family).rowcount
+
+    def require(self, family: str, table: str, columns: Mapping[str, Requirement]) -> bool:
+        check_identifier(table, kind="table", family=family)
+        info = self._describe(table, family)
+        create = self.mode != "warn"
+        if info is None:
+            if not create:
+                log.warning(
+                    "family %r: table %r does not exist in %s (requirements=warn)",
+                    family,
+                    table,
+                    self.path,
+                )
+                return False
+            cols = ", ".join(f"{quote(c)} {self._sql_type(r)}" for c, r in columns.items())
+            self._execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({cols})", [], table, family)
+            self.forget(table)
+            return True
+        ok = True
+        for column, req in columns.items():
+            if column in info.column_set:
+                continue
+            if not create:
+                log.warning(
+                    "family %r: table %r has no column %r (needs %s(%d))",
+                    family,
+                    table,
+                    column,
+                    req.type.name,
+                    req.size,
+                )
+                ok = False
+                continue
+            self._execute(
+                f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {self._sql_type(req)}",
+                [],
+                table,
+                family,
+            )
+        self.forget(table)
+        return ok
+
+    def _sql_type(self, req: Requirement) -> str:
+        if self.mode == "createchar":
+            return "TEXT"
+        if req.type.is_int and req.type is not RQ.UINTEGER8:
+            return "INTEGER"
+        if req.type is RQ.FLOAT:
+            return "REAL"
+        return "TEXT"
+
+    def load_static(self, table: str, filename: str) -> Iterator[StaticRow]:
+        check_identifier(table, kind="table")
+        info = self.table(table, filename)
+        info.check(
+            [
+                "filename",
+                "category",
+                "var_name",
+                "var_val",
+                "cat_metric",
+                "var_metric",
+                "commented",
+            ],
+            filename,
+        )
+        sql = self.statements.static(table)
+        rows = self._execute(sql, [filename], table, filename).fetchall()
+        for category, name, value, cat_metric, var_metric in rows:
+            yield StaticRow(
+                _text(category),
+                _text(name),
+                _text(value),
+                int(cat_metric or 0),
+                int(var_metric or 0),
+            )
+
+
+def _affinity(decl: str) -> str:
+    """SQLite's type affinity rules (section 3.1 of its datatype documentation)."""
+    if "INT" in decl:
+        return "INTEGER"
+    if "CHAR" in decl or "CLOB" in decl or "TEXT" in decl:
+        return "TEXT"
+    if "BLOB" in decl or not decl:
+        return "BLOB"
+    if "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
+        return "REAL"
+    return "NUMERIC"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if type(value) is str:
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+#: ``filter`` predicate for ``(column, value)`` pairs: keeps non-empty, non-NULL values.
+_present = operator.itemgetter(1)
+
+
+# -- hooks --------------------------------------------------------------------------------
+
+
+@hookimpl
+def ara_capabilities() -> Capabilities:
+    return _CAPS
+
+
+@hookimpl
+def ara_connect(
+    database: str, settings: Mapping[str, str], config_dir: Path | None
+) -> SQLiteConnection:
+    return SQLiteConnection(database, settings, config_dir)
+
+
+@hookimpl
+def ara_close(connection: SQLiteConnection) -> None:
+    connection.close()
+
+
+@hookimpl
+def ara_load(
+    connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
+) -> Row | None:
+    return connection.load(family, table, conditions)
+
+
+@hookimpl
+def ara_load_multi(
+    connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
+) -> list[Row]:
+    return connection.load_multi(family, table, conditions)
+
+
+@hookimpl
+def ara_update(
+    connection: SQLiteConnection,
+    family: str,
+    table: str,
+    key: Condition,
+    values: tuple[tuple[str, str], ...],
+) -> int:
+    return connection.update(family, table, (key,), values)
+
+
+@hookimpl
+def ara_update2(
+    connection: SQLiteConnection,
+    family: str,
+    table: str,
+    conditions: tuple[Condition, ...],
+    values: tuple[tuple[str, str], ...],
+) -> int:
+    return connection.update(family, table, conditions, values)
+
+
+@hookimpl
+def ara_store(
+    connection: SQLiteConnection, family: str, table: str, values: tuple[tuple[str, str], ...]
+) -> int:
+    return connection.store(family, table, values)
+
+
+@hookimpl
+def ara_destroy(
+    connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
+) -> int:
+    return connection.destroy(family, table, conditions)
+
+
+@hookimpl
+def ara_require(
+    connection: SQLiteConnection, family: str, table: str, columns: Mapping[str, Requirement]
+) -> bool:
+    return connection.require(family, table, columns)
+
+
+@hookimpl
+def ara_unload(connection: SQLiteConnection, table: str) -> bool:
+    return connection.forget(table)
+
+
+@hookimpl
+def ara_load_static(connection: SQLiteConnection, table: str, filename: str) -> list[StaticRow]:
+    return list(connection.load_static(table, filename))

@@ -1,0 +1,446 @@
+"""The facade: families -> mappings -> one driver call, with failover by priority.
+
+Realtime.load -> parse conditions -> find routes -> call the driver's hook -> row
+                                                -> (next priority on BackendError)
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .capabilities import Capabilities
+from .conditions import ConditionsArg, parse_conditions, parse_values
+from .conf import Config
+from .datatypes import RequirementSpec, Row, parse_requirements
+from .errors import BackendError, ConfigError, NotSupported, QueryError
+from .extconfig import Mapping, MappingsArg, check_mappings, load_extconfig, mappings_from
+from .plugins import DriverHooks, Plugins, default_plugins
+from .static import build_config
+
+__all__ = ["Realtime"]
+
+log = logging.getLogger(__name__)
+
+#: ``drivers=`` argument: driver name -> database -> settings.
+DriverSettings = cabc.Mapping[str, cabc.Mapping[str, cabc.Mapping[str, str]]]
+
+_MAX_INCLUDE_DEPTH = 10
+_now = time.monotonic
+
+
+class _Backend:
+    """One (driver, database) pair: its connection, opened lazily, and its health."""
+
+    __slots__ = (
+        "capabilities",
+        "config_dir",
+        "connection",
+        "database",
+        "driver",
+        "failed_until",
+        "failures",
+        "label",
+        "lock",
+        "settings",
+    )
+
+    def __init__(
+        self,
+        driver: str,
+        database: str,
+        settings: cabc.Mapping[str, str],
+        config_dir: Path | None,
+    ) -> None:
+        self.driver = driver
+        self.database = database
+        self.settings = dict(settings)
+        self.config_dir = config_dir
+        self.connection: Any = None
+        self.capabilities = Capabilities()
+        self.failed_until = 0.0
+        self.failures = 0
+        self.label = f"{driver}:{database}"
+        self.lock = threading.Lock()
+
+    def __repr__(self) -> str:  # settings may hold secrets: never shown
+        state = "open" if self.connection is not None else "closed"
+        return f"<backend {self.label} {state}>"
+
+    def open(self, hooks: DriverHooks) -> Any:
+        with self.lock:
+            if self.connection is None:
+                assert hooks.connect is not None  # checked when the driver was registered
+                conn = hooks.connect(self.database, self.settings, self.config_dir)
+                if conn is None:
+                    raise ConfigError(f"driver {self.driver!r}: ara_connect returned None")
+                caps = hooks.capabilities(conn) if hooks.capabilities else None
+                self.capabilities = caps if caps is not None else Capabilities()
+                self.connection = conn
+            return self.connection
+
+    def close(self, hooks: DriverHooks | None) -> None:
+        with self.lock:
+            conn, self.connection = self.connection, None
+        if conn is not None and hooks is not None and hooks.close is not None:
+            hooks.close(conn)
+
+    def mark_failed(self, initial: float, ceiling: float) -> None:
+        self.failures += 1
+        delay = min(ceiling, initial * (2 ** (self.failures - 1)))
+        self.failed_until = _now() + delay
+
+    def mark_ok(self) -> None:
+        self.failures = 0
+        self.failed_until = 0.0
+
+
+class _Route:
+    __slots__ = ("backend", "mapping", "table")
+
+    def __init__(self, mapping: Mapping, backend: _Backend) -> None:
+        self.mapping = mapping
+        self.backend = backend
+        self.table = mapping.table
+
+
+class Realtime:
+    """The realtime API over the mappings of one ``extconfig.conf`` (or given in code).
+
+    Safe to share between threads. Use :meth:`from_config_dir` to read an Asterisk
+    configuration directory, or pass ``mappings`` and ``drivers`` directly::
+
+        rt = Realtime(mappings={"sippeers": "sqlite3,pbx"},
+                      drivers={"sqlite3": {"pbx": {"dbfile": "pbx.db"}}})
+    """
+
+    def __init__(
+        self,
+        mappings: MappingsArg = (),
+        drivers: DriverSettings | None = None,
+        *,
+        config_dir: str | os.PathLike[str] | None = None,
+        plugins: Plugins | None = None,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        exec_includes: bool = False,
+    ) -> None:
+        self._plugins = plugins if plugins is not None else default_plugins()
+        self.config_dir = Path(config_dir) if config_dir is not None else None
+        self._driver_settings = {
+            k: {d: dict(s) for d, s in v.items()} for k, v in (drivers or {}).items()
+        }
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._exec_includes = exec_includes
+        self._from_dir = False
+        self._lock = threading.RLock()
+        self._install(mappings_from(mappings))
+
+    @classmethod
+    def from_config_dir(
+        cls,
+        config_dir: str | os.PathLike[str],
+        drivers: DriverSettings | None = None,
+        **options: Any,
+    ) -> Realtime:
+        """Read ``extconfig.conf`` in ``config_dir``; drivers read their ``res_*.conf`` there."""
+        path = Path(config_dir)
+        rt = cls(load_extconfig(path / "extconfig.conf"), drivers, config_dir=path, **options)
+        rt._from_dir = True
+        return rt
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _install(self, mappings: list[Mapping]) -> None:
+        groups = check_mappings(mappings)
+        backends: dict[tuple[str, str], _Backend] = {}
+        routes: dict[str, tuple[_Route, ...]] = {}
+        for key, group in groups.items():
+            out = []
+            for m in group:
+                bkey = (m.driver, m.database)
+                backend = backends.get(bkey)
+                if backend is None:
+                    settings = self._driver_settings.get(m.driver, {}).get(m.database, {})
+                    backend = backends[bkey] = _Backend(
+                        m.driver, m.database, settings, self.config_dir
+                    )
+                out.append(_Route(m, backend))
+            routes[key] = tuple(out)
+        self._mappings = list(mappings)
+        self._backends = backends
+        self._routes_lc = routes
+        self._routes: dict[str, tuple[_Route, ...]] = {}
+
+    @property
+    def mappings(self) -> list[Mapping]:
+        """Every mapping, in definition order."""
+        return list(self._mappings)
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugin manager this instance dispatches through."""
+        return self._plugins
+
+    def __repr__(self) -> str:
+        where = f" {str(self.config_dir)!r}" if self.config_dir else ""
+        return f"<Realtime{where} {len(self._routes_lc)} mapped names>"
+
+    def __enter__(self) -> Realtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every open connection."""
+        for backend in self._backends.values():
+            try:
+                hooks = self._plugins.hooks(backend.driver) if backend.connection else None
+            except ConfigError:
+                hooks = None
+            backend.close(hooks)
+
+    def reload(self) -> None:
+        """Re-read ``extconfig.conf`` (when built from a directory) and reopen connections.
+
+        If the new file is invalid the old mappings stay in force and ``ConfigError`` is raised.
+        """
+        with self._lock:
+            if self._from_dir:
+                assert self.config_dir is not None
+                new = load_extconfig(self.config_dir / "extconfig.conf")
+            else:
+                new = self._mappings
+            self.close()
+            self._install(new)
+
+    # -- routing and dispatch -------------------------------------------------------------
+
+    def is_mapped(self, family: str) -> bool:
+        """True if any mapping names ``family`` (driver installed or not)."""
+        return family.lower() in self._routes_lc
+
+    def _routes_for(self, family: str) -> tuple[_Route, ...]:
+        routes = self._routes.get(family)
+        if routes is None:
+            if type(family) is not str:
+                raise QueryError(f"family must be str, not {type(family).__name__}")
+            routes = self._routes_lc.get(family.lower())
+            if routes is None:
+                raise ConfigError(f"family {family!r} is not mapped in extconfig")
+            self._routes[family] = routes
+        return routes
+
+    def _invoke(self, route: _Route, op: str, args: tuple[Any, ...]) -> Any:
+        backend = route.backend
+        hooks = self._plugins.hooks(route.mapping.driver)
+        conn = backend.connection
+        if conn is None:
+            conn = backend.open(hooks)
+        fn = getattr(hooks, op)
+        if fn is None or op not in backend.capabilities.operations:
+            raise NotSupported(
+                f"driver {backend.driver!r} does not support {op} "
+                f"(mapping {route.mapping.name!r} at {route.mapping.where})"
+            )
+        if op == "static":
+            result = fn(conn, route.table, *args)
+        else:
+            result = fn(conn, args[0], route.table, *args[1:])
+        if backend.failures:
+            backend.mark_ok()
+        return result
+
+    def _run(self, family: str, op: str, args: tuple[Any, ...]) -> Any:
+        """Call ``op`` on the first healthy backend; fail over only on ``BackendError``."""
+        routes = self._routes.get(family) or self._routes_for(family)
+        first = routes[0]
+        if len(routes) == 1 and not first.backend.failed_until:
+            try:  # the common case: one healthy backend
+                return self._invoke(first, op, args)
+            except BackendError as exc:
+                failures: list[tuple[str, BaseException]] = []
+                self._failed(first, exc, failures)
+                raise self._all_failed(family, op, failures) from exc
+        failures = []
+        deferred: list[_Route] = []
+        unsupported: list[NotSupported] = []
+        for route in routes:
+            until = route.backend.failed_until
+            if until and until > _now():
+                deferred.append(route)
+                continue
+            try:
+                return self._invoke(route, op, args)
+            except BackendError as exc:
+                self._failed(route, exc, failures)
+            except NotSupported as exc:
+                unsupported.append(exc)
+        for route in deferred:  # every healthy backend failed: try the resting ones too
+            try:
+                return self._invoke(route, op, args)
+            except BackendError as exc:
+                self._failed(route, exc, failures)
+            except NotSupported as exc:
+                unsupported.append(exc)
+        if not failures and unsupported:
+            raise unsupported[0]
+        raise self._all_failed(family, op, failures)
+
+    @staticmethod
+    def _all_failed(
+        family: str, op: str, failures: list[tuple[str, BaseException]]
+    ) -> BackendError:
+        detail = "; ".join(f"{label}: {exc}" for label, exc in failures)
+        return BackendError(
+            f"{op} on {family!r} failed on every backend: {detail}", failures=failures
+        )
+
+    def _failed(
+        self, route: _Route, exc: BackendError, failures: list[tuple[str, BaseException]]
+    ) -> None:
+        route.backend.mark_failed(self._backoff, self._max_backoff)
+        failures.append((route.backend.label, exc))
+        log.warning(
+            "backend %s failed for %r (%s); next priority",
+            route.backend.label,
+            route.mapping.name,
+            exc,
+        )
+
+    # -- the API --------------------------------------------------------------------------
+
+    def load(self, family: str, /, *conditions: ConditionsArg, **equals: str) -> Row | None:
+        """One row matching every condition, or ``None``.
+
+        ``rt.load("sippeers", ("name", "alice"))``, ``rt.load("sippeers", name="alice")``,
+        ``rt.load("sippeers", ("name LIKE", "al%"), host="dynamic")``.
+        """
+        conds = parse_conditions(conditions, equals, family)
+        if not conds:
+            raise QueryError("load needs at least one condition", family=family)
+        result: Row | None = self._run(family, "load", (family, conds))
+        return result
+
+    def load_multi(self, family: str, /, *conditions: ConditionsArg, **equals: str) -> list[Row]:
+        """Every matching row, ordered by the first condition's column."""
+        conds = parse_conditions(conditions, equals, family)
+        if not conds:
+            raise QueryError("load_multi needs at least one condition", family=family)
+        result: list[Row] | None = self._run(family, "load_multi", (family, conds))
+        return result if result is not None else []
+
+    def update(
+        self,
+        family: str,
+        keyfield: str,
+        lookup: str,
+        fields: cabc.Mapping[str, str] | None = None,
+        /,
+        **values: str,
+    ) -> int:
+        """Set ``fields`` on the rows whose ``keyfield`` matches ``lookup``; rows matched."""
+        key = parse_conditions([(keyfield, lookup)], None, family)[0]
+        new = parse_values({**(fields or {}), **values}, family)
+        return int(self._run(family, "update", (family, key, new)))
+
+    def update2(
+        self,
+        family: str,
+        lookup: cabc.Mapping[str, str] | cabc.Iterable[tuple[str, str]],
+        fields: cabc.Mapping[str, str],
+        /,
+    ) -> int:
+        """Set ``fields`` on every row matching all ``lookup`` conditions; rows matched."""
+        args: list[ConditionsArg] = [lookup] if isinstance(lookup, cabc.Mapping) else list(lookup)
+        conds = parse_conditions(args, None, family)
+        if not conds:
+            raise QueryError("update2 needs at least one lookup condition", family=family)
+        new = parse_values(fields, family)
+        return int(self._run(family, "update2", (family, conds, new)))
+
+    def store(
+        self, family: str, fields: cabc.Mapping[str, str] | None = None, /, **values: str
+    ) -> int:
+        """Insert one row; returns 1."""
+        new = parse_values({**(fields or {}), **values}, family)
+        return int(self._run(family, "store", (family, new)))
+
+    def destroy(
+        self,
+        family: str,
+        keyfield: str,
+        lookup: str,
+        /,
+        *conditions: ConditionsArg,
+        **equals: str,
+    ) -> int:
+        """Delete the rows whose ``keyfield`` matches ``lookup`` (and every extra condition)."""
+        conds = parse_conditions([(keyfield, lookup), *conditions], equals, family)
+        return int(self._run(family, "destroy", (family, conds)))
+
+    def require(self, family: str, columns: cabc.Mapping[str, RequirementSpec], /) -> bool:
+        """Check (and in the create modes, create) columns; ``True`` if all are met.
+
+        ``rt.require("sippeers", {"ipaddr": ("char", 45), "port": ("uinteger2", 5)})``
+        """
+        reqs = parse_requirements(columns, family)
+        return bool(self._run(family, "require", (family, reqs)))
+
+    def unload(self, family: str, /) -> bool:
+        """Drop cached metadata and rows of ``family`` on every backend that maps it."""
+        dropped = False
+        for route in self._routes_for(family):
+            try:
+                dropped = bool(self._invoke(route, "unload", (family,))) or dropped
+            except NotSupported:
+                continue
+            except BackendError as exc:
+                log.warning("unload %r on %s failed: %s", family, route.backend.label, exc)
+        return dropped
+
+    # -- static configuration -------------------------------------------------------------
+
+    def _static_routes(self, name: str) -> tuple[_Route, ...] | None:
+        return self._routes_lc.get(name.lower()) or self._routes_lc.get("global")
+
+    def load_config(self, name: str, /) -> Config:
+        """Load a ``.conf`` file: from the driver its mapping (or ``global``) names, else disk.
+
+        ``#include`` lines and rows go through the same look-up.
+        """
+        return self._load_config(name, ())
+
+    def _load_config(self, name: str, stack: tuple[str, ...]) -> Config:
+        if name in stack:
+            raise ConfigError(f"{name}: included recursively ({' -> '.join((*stack, name))})")
+        if len(stack) >= _MAX_INCLUDE_DEPTH:
+            raise ConfigError(f"{name}: includes nested deeper than {_MAX_INCLUDE_DEPTH}")
+        routes = self._static_routes(name)
+        if routes is None:
+            path = Path(name)
+            if not path.is_absolute() and self.config_dir is not None:
+                path = self.config_dir / path
+            return Config.from_file(
+                path,
+                config_dir=self.config_dir,
+                exec_includes=self._exec_includes,
+                include_resolver=lambda inc: self._resolve_include(inc, (*stack, name)),
+            )
+        family = routes[0].mapping.name
+        rows = self._run(family, "static", (name,))
+        return build_config(
+            rows, filename=name, include=lambda inc: self._load_config(inc, (*stack, name))
+        )
+
+    def _resolve_include(self, name: str, stack: tuple[str, ...]) -> Config | None:
+        if self._static_routes(name) is None:
+            return None
+        return self._load_config(name, stack)

@@ -1,0 +1,254 @@
+"""SQL statement building shared by every SQL driver, cached per table and condition shape.
+
+The contract's value rules become SQL here, once:
+
+* ``= ""`` matches NULL or empty; ``!= ""`` matches non-empty; ``!= v`` also matches NULL.
+* ``LIKE``/``NOT LIKE`` use ``\\`` as escape; an absent value counts as ``""``.
+* ``<``, ``<=``, ``>``, ``>=`` never match an absent value.
+* Writing ``""`` stores NULL where the column allows it.
+
+Statements are cached by (kind, table, shape), where the shape is the columns, operators and
+the few facts about a value that change the SQL text (is it empty, does the LIKE pattern
+match the empty string). Values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..conditions import Condition, like_matches_empty
+from ..errors import QueryError
+from .codec import encode
+
+__all__ = ["Dialect", "Statements", "TableInfo"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one SQL engine spells the few things that differ."""
+
+    #: Quote one identifier.
+    quote: Callable[[str], str]
+    #: Placeholder for one bound parameter (``?`` or ``%s``).
+    placeholder: str = "?"
+    #: Text after a LIKE operand making ``\\`` the escape character.
+    like_escape: str = " ESCAPE '\\'"
+    #: Appended to a single-row SELECT.
+    limit_one: str = " LIMIT 1"
+    #: Appended after the ORDER BY column so that absent values sort first.
+    nulls_first: str = ""
+
+
+@dataclass
+class TableInfo:
+    """What a driver knows about one table, read once and cached until ``unload``."""
+
+    name: str
+    #: Column names in table order.
+    columns: tuple[str, ...]
+    #: Columns that hold text (others are compared without the ``''`` checks).
+    text: frozenset[str] = frozenset()
+    #: Columns that accept NULL.
+    nullable: frozenset[str] = frozenset()
+    #: What ``SELECT`` lists (a driver may cast columns to text here); ``*`` by default.
+    select_list: str = "*"
+    #: Extra per-driver facts (types, sizes) for ``require``.
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.column_set = frozenset(self.columns)
+
+    def check(self, columns: Sequence[str], family: str) -> None:
+        """Raise ``QueryError`` naming family, table and column for an unknown column."""
+        known = self.column_set
+        for column in columns:
+            if column not in known:
+                raise QueryError(
+                    f"family {family!r}: table {self.name!r} has no column {column!r}",
+                    family=family,
+                    table=self.name,
+                    field=column,
+                )
+
+
+def _flag(cond: Condition) -> bool:
+    """The one fact about a value that changes the SQL text (empty / LIKE matches empty)."""
+    op = cond.op
+    if op == "=" or op == "!=":  # noqa: PLR1714  (faster than a set on the hot path)
+        return not cond.value
+    if op == "LIKE" or op == "NOT LIKE":  # noqa: PLR1714
+        return like_matches_empty(cond.value)
+    return False
+
+
+class Statements:
+    """Builds and caches SQL text for one driver connection (dialect + quoted table names)."""
+
+    def __init__(self, dialect: Dialect, *, codec: bool = False) -> None:
+        self.dialect = dialect
+        self.codec = codec
+        self._cache: dict[tuple[object, ...], tuple[str, tuple[bool, ...]]] = {}
+
+    def clear(self, table: str | None = None) -> None:
+        """Forget cached statements (of one table, or all)."""
+        if table is None:
+            self._cache.clear()
+        else:
+            for key in [k for k in self._cache if k[1] == table]:
+                del self._cache[key]
+
+    # -- WHERE ------------------------------------------------------------------------------
+
+    def _term(self, cond: Condition, flag: bool, info: TableInfo) -> tuple[str, bool]:
+        """One condition as SQL, and whether it binds the value."""
+        d = self.dialect
+        q = d.quote(cond.column)
+        p = d.placeholder
+        text = cond.column in info.text
+        op = cond.op
+        if op == "=":
+            if flag:
+                return (f"({q} IS NULL OR {q} = '')" if text else f"{q} IS NULL"), False
+            return f"{q} = {p}", True
+        if op == "!=":
+            if flag:
+                return (f"({q} IS NOT NULL AND {q} <> '')" if text else f"{q} IS NOT NULL"), False
+            return f"({q} IS NULL OR {q} <> {p})", True
+        if op in ("LIKE", "NOT LIKE"):
+            like = f"{q} {op} {p}{d.like_escape}"
+            if (op == "LIKE") == flag:  # absent ("") satisfies the condition
+                return f"({q} IS NULL OR {like})", True
+            return like, True
+        sql = f"{q} {op} {p}"
+        return (f"({sql} AND {q} <> '')" if text else sql), True
+
+    def _where(self, conds: tuple[Condition, ...], info: TableInfo) -> tuple[str, tuple[bool, ...]]:
+        terms = []
+        binds = []
+        for cond in conds:
+            term, bound = self._term(cond, _flag(cond), info)
+            terms.append(term)
+            binds.append(bound)
+        return " AND ".join(terms), tuple(binds)
+
+    def _params(self, conds: tuple[Condition, ...], binds: tuple[bool, ...]) -> list[object]:
+        if binds == (True,):  # the common single-condition lookup
+            value = conds[0].value
+            return [encode(value) if self.codec else value]
+        if self.codec:
+            return [encode(c.value) for c, b in zip(conds, binds) if b]
+        return [c.value for c, b in zip(conds, binds) if b]
+
+    @staticmethod
+    def _shape(conds: tuple[Condition, ...]) -> tuple[object, ...]:
+        if len(conds) == 1:
+            c = conds[0]
+            return (c.column, c.op, _flag(c))
+        return tuple((c.column, c.op, _flag(c)) for c in conds)
+
+    # -- statements -------------------------------------------------------------------------
+
+    def select(
+        self, info: TableInfo, conds: tuple[Condition, ...], family: str, *, multi: bool
+    ) -> tuple[str, list[object]]:
+        """``SELECT`` for ``load`` (one row) or ``load_multi`` (ordered).
+
+        Columns are checked against ``info`` when the statement is first built (a cache hit
+        implies the same, already checked, columns).
+        """
+        key = ("select" if multi else "select1", info.name, self._shape(conds))
+        hit = self._cache.get(key)
+        if hit is None:
+            info.check([c.column for c in conds], family)
+            where, binds = self._where(conds, info)
+            d = self.dialect
+            sql = f"SELECT {info.select_list} FROM {d.quote(info.name)} WHERE {where}"
+            if multi:
+                sql += f" ORDER BY {d.quote(conds[0].column)}{d.nulls_first}"
+            else:
+                sql += d.limit_one
+            hit = self._cache[key] = (sql, binds)
+        return hit[0], self._params(conds, hit[1])
+
+    def _set_values(self, info: TableInfo, values: tuple[tuple[str, str], ...]) -> list[object]:
+        out: list[object] = []
+        for column, value in values:
+            if value == "" and column in info.nullable:
+                out.append(None)
+            else:
+                out.append(encode(value) if self.codec else value)
+        return out
+
+    def update(
+        self,
+        info: TableInfo,
+        conds: tuple[Condition, ...],
+        values: tuple[tuple[str, str], ...],
+        family: str,
+    ) -> tuple[str, list[object]]:
+        """``UPDATE ... SET ... WHERE ...``."""
+        cols = tuple(c for c, _ in values)
+        key = ("update", info.name, cols, self._shape(conds))
+        hit = self._cache.get(key)
+        if hit is None:
+            info.check([c.column for c in conds], family)
+            info.check(cols, family)
+            d = self.dialect
+            where, binds = self._where(conds, info)
+            sets = ", ".join(f"{d.quote(c)} = {d.placeholder}" for c in cols)
+            hit = self._cache[key] = (
+                f"UPDATE {d.quote(info.name)} SET {sets} WHERE {where}",
+                binds,
+            )
+        return hit[0], [*self._set_values(info, values), *self._params(conds, hit[1])]
+
+    def insert(
+        self, info: TableInfo, values: tuple[tuple[str, str], ...], family: str
+    ) -> tuple[str, list[object]]:
+        """``INSERT INTO ... (...) VALUES (...)``."""
+        cols = tuple(c for c, _ in values)
+        key = ("insert", info.name, cols)
+        hit = self._cache.get(key)
+        if hit is None:
+            info.check(cols, family)
+            d = self.dialect
+            names = ", ".join(d.quote(c) for c in cols)
+            marks = ", ".join(d.placeholder for _ in cols)
+            hit = self._cache[key] = (
+                f"INSERT INTO {d.quote(info.name)} ({names}) VALUES ({marks})",
+                (),
+            )
+        return hit[0], self._set_values(info, values)
+
+    def delete(
+        self, info: TableInfo, conds: tuple[Condition, ...], family: str
+    ) -> tuple[str, list[object]]:
+        """``DELETE FROM ... WHERE ...``."""
+        key = ("delete", info.name, self._shape(conds))
+        hit = self._cache.get(key)
+        if hit is None:
+            info.check([c.column for c in conds], family)
+            where, binds = self._where(conds, info)
+            hit = self._cache[key] = (
+                f"DELETE FROM {self.dialect.quote(info.name)} WHERE {where}",
+                binds,
+            )
+        return hit[0], self._params(conds, hit[1])
+
+    def static(self, table: str) -> str:
+        """The static-configuration SELECT, in the contract's order."""
+        key = ("static", table)
+        hit = self._cache.get(key)
+        if hit is None:
+            d = self.dialect
+            q = d.quote
+            sql = (
+                f"SELECT {q('category')}, {q('var_name')}, {q('var_val')}, "
+                f"{q('cat_metric')}, {q('var_metric')} FROM {q(table)} "
+                f"WHERE {q('filename')} = {d.placeholder} AND {q('commented')} = 0 "
+                f"ORDER BY {q('cat_metric')} DESC, {q('var_metric')} ASC, "
+                f"{q('category')}, {q('var_name')}"
+            )
+            hit = self._cache[key] = (sql, ())
+        return hit[0]

@@ -1,0 +1,163 @@
+"""Failover by priority with backends that really fail (sqlite3 files that cannot be opened)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ara_realtime import BackendError, NotSupported, QueryError, Realtime
+from ara_realtime.drivers import memory
+from ara_realtime.plugins import Plugins
+
+
+def _db(path: Path, *names: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE IF NOT EXISTS peers (name TEXT, host TEXT)")
+    conn.executemany("INSERT INTO peers VALUES (?, 'h')", [(n,) for n in names])
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture
+def two(tmp_path: Path, plugins: Plugins):
+    primary = tmp_path / "primary" / "p.db"  # the directory does not exist yet: opening fails
+    secondary = tmp_path / "s.db"
+    _db(secondary, "alice", "bob")
+    rt = Realtime(
+        {"peers": ["sqlite3,one,peers,1", "sqlite3,two,peers,2"]},
+        {"sqlite3": {"one": {"dbfile": str(primary)}, "two": {"dbfile": str(secondary)}}},
+        plugins=plugins,
+        backoff=0.2,
+        max_backoff=0.2,
+    )
+    yield rt, primary, secondary
+    rt.close()
+
+
+def test_secondary_serves_while_primary_is_down(two) -> None:
+    rt, _, _ = two
+    assert rt.load("peers", name="alice") == {"name": "alice", "host": "h"}
+    assert rt.store("peers", {"name": "carol"}) == 1
+    assert rt.load("peers", name="carol") == {"name": "carol"}
+
+
+def test_not_found_on_healthy_primary_never_reaches_secondary(two) -> None:
+    rt, primary, _ = two
+    _db(primary, "zed")
+    assert rt.load("peers", name="alice") is None  # the secondary has alice: not asked
+    assert rt.load_multi("peers", name="alice") == []
+    assert rt.update("peers", "name", "alice", {"host": "x"}) == 0
+    assert rt.destroy("peers", "name", "alice") == 0
+    assert rt.load("peers", name="zed") == {"name": "zed", "host": "h"}
+
+
+def test_caller_mistake_never_fails_over(two) -> None:
+    rt, primary, _ = two
+    _db(primary)
+    with pytest.raises(QueryError, match="nosuch"):
+        rt.load("peers", nosuch="x")
+
+
+def test_primary_is_used_again_after_it_comes_back(two) -> None:
+    rt, primary, _ = two
+    assert rt.load("peers", name="alice") is not None  # from the secondary
+    _db(primary, "zed")
+    # still resting: the secondary answers during the back-off period
+    assert rt.load("peers", name="zed") is None
+    time.sleep(0.25)
+    assert rt.load("peers", name="zed") == {"name": "zed", "host": "h"}
+    assert rt.load("peers", name="alice") is None
+
+
+def test_every_backend_down_is_a_backend_error(tmp_path: Path, plugins: Plugins) -> None:
+    rt = Realtime(
+        {"peers": ["sqlite3,a,peers,1", "sqlite3,b,peers,2"]},
+        {
+            "sqlite3": {
+                "a": {"dbfile": str(tmp_path / "x" / "a.db")},
+                "b": {"dbfile": str(tmp_path / "y" / "b.db")},
+            }
+        },
+        plugins=plugins,
+    )
+    with pytest.raises(BackendError) as info:
+        rt.load("peers", name="alice")
+    assert [label for label, _ in info.value.failures] == ["sqlite3:a", "sqlite3:b"]
+    # while both rest, they are still tried (never an answer without asking)
+    with pytest.raises(BackendError):
+        rt.load("peers", name="alice")
+
+
+def test_corrupt_database_is_a_backend_failure(tmp_path: Path, plugins: Plugins) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    good = tmp_path / "good.db"
+    _db(good, "alice")
+    rt = Realtime(
+        {"peers": ["sqlite3,bad,peers,1", "sqlite3,good,peers,2"]},
+        {"sqlite3": {"bad": {"dbfile": str(bad)}, "good": {"dbfile": str(good)}}},
+        plugins=plugins,
+    )
+    assert rt.load("peers", name="alice") == {"name": "alice", "host": "h"}
+
+
+def test_unsupported_operation_skips_to_a_backend_that_has_it(tmp_path: Path) -> None:
+    from ara_realtime import Capabilities, hookimpl
+
+    class ReadOnly:
+        @hookimpl
+        def ara_capabilities(self) -> Capabilities:
+            return Capabilities(operations=frozenset({"load"}))
+
+        @hookimpl
+        def ara_connect(self, database: str) -> object:
+            return object()
+
+        @hookimpl
+        def ara_load(self) -> None:
+            return None
+
+    plugins = Plugins()
+    plugins.add_driver("readonly", ReadOnly())
+    memory.create_table("fo-mem", "peers", ["name"])
+    rt = Realtime({"peers": ["readonly,x,peers,1", "memory,fo-mem,peers,2"]}, plugins=plugins)
+    assert rt.store("peers", {"name": "a"}) == 1
+    assert rt.load("peers", name="a") is None  # the read-only primary answers reads
+    rt2 = Realtime({"peers": "readonly,x,peers"}, plugins=plugins)
+    with pytest.raises(NotSupported, match="store"):
+        rt2.store("peers", {"name": "a"})
+    memory.reset("fo-mem")
+
+
+def test_threads_share_one_realtime(tmp_path: Path, plugins: Plugins) -> None:
+    db = tmp_path / "t.db"
+    _db(db)
+    rt = Realtime(
+        {"peers": "sqlite3,t,peers"}, {"sqlite3": {"t": {"dbfile": str(db)}}}, plugins=plugins
+    )
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(50):
+                assert rt.store("peers", {"name": f"t{n}-{i}", "host": "x"}) == 1
+                assert rt.load("peers", name=f"t{n}-{i}") == {"name": f"t{n}-{i}", "host": "x"}
+            assert rt.update("peers", "name LIKE", f"t{n}-%", {"host": str(n)}) == 50
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert len(rt.load_multi("peers", ("name LIKE", "t%"))) == 300
+    for n in range(6):
+        assert len(rt.load_multi("peers", host=str(n))) == 50
+    rt.close()
