@@ -52,8 +52,15 @@ class Result:
         ]
 
 
-HEADERS = ["benchmark", "ours ops/s", "raw ops/s", "ratio", "spread", "ours CPU us/op",
-           "raw CPU us/op"]
+HEADERS = [
+    "benchmark",
+    "ours ops/s",
+    "raw ops/s",
+    "ratio",
+    "spread",
+    "ours CPU us/op",
+    "raw CPU us/op",
+]
 
 
 def _round(fn: Callable[[int], None], ops: int) -> tuple[float, float]:

@@ -21,8 +21,20 @@ from _harness import compare, print_table
 
 from ara_realtime import Realtime
 
-COLUMNS = ["name", "host", "ipaddr", "port", "regseconds", "defaultuser", "fullcontact",
-           "useragent", "lastms", "context", "secret", "allow"]
+COLUMNS = [
+    "name",
+    "host",
+    "ipaddr",
+    "port",
+    "regseconds",
+    "defaultuser",
+    "fullcontact",
+    "useragent",
+    "lastms",
+    "context",
+    "secret",
+    "allow",
+]
 
 
 def build(path: Path, rows: int) -> list[str]:
@@ -38,9 +50,20 @@ def build(path: Path, rows: int) -> list[str]:
         "INSERT INTO sippeers (name, host, ipaddr, port, regseconds, defaultuser, fullcontact, "
         "useragent, lastms, context, secret, allow) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [
-            (n, "dynamic", f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}", 5060,
-             1790000000 + i, n, f"sip:{n}@10.0.0.1:5060", "Yealink T46U", i % 100, "internal",
-             f"s3cret{i}", "ulaw;alaw")
+            (
+                n,
+                "dynamic",
+                f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}",
+                5060,
+                1790000000 + i,
+                n,
+                f"sip:{n}@10.0.0.1:5060",
+                "Yealink T46U",
+                i % 100,
+                "internal",
+                f"s3cret{i}",
+                "ulaw;alaw",
+            )
             for i, n in enumerate(names)
         ],
     )
@@ -79,8 +102,11 @@ def main() -> int:
                 execute(sql, (key,)).fetchone()
 
         result = compare("load by name", ours, raw_side, ops=args.ops, rounds=args.rounds)
-        print_table([result], f"sqlite3 {sqlite3.sqlite_version}, {args.rows:,} rows, "
-                              f"{args.rounds} alternating rounds of {args.ops:,} lookups")
+        print_table(
+            [result],
+            f"sqlite3 {sqlite3.sqlite_version}, {args.rows:,} rows, "
+            f"{args.rounds} alternating rounds of {args.ops:,} lookups",
+        )
         rt.close()
         raw.close()
         ok = result.ratio >= 0.75
