@@ -170,3 +170,12 @@ def test_console_script_runs_without_traceback(pbx_dir: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2 and "usage:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_relative_config_dir(
+    pbx_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(pbx_dir.parent)
+    code = main(["--config-dir", pbx_dir.name, "--json", "load", "voicemail", "mailbox", "1002"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["email"] == "bob@example.org"

@@ -163,7 +163,7 @@ def mappings_from(arg: MappingsArg) -> list[Mapping]:
 def load_extconfig(path: str | os.PathLike[str]) -> list[Mapping]:
     """Read the ``[settings]`` category of an ``extconfig.conf`` file."""
     path = Path(path)
-    cfg = Config.from_file(path, config_dir=path.parent)
+    cfg = Config.from_file(path.name, config_dir=path.parent)
     out: list[Mapping] = []
     for cat in cfg:
         if cat.name != "settings":

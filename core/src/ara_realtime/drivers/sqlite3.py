@@ -55,7 +55,7 @@ def _read_settings(
     merged: dict[str, str] = {}
     where = "<code>"
     if config_dir is not None and (config_dir / CONF_FILE).exists():
-        cfg = Config.from_file(config_dir / CONF_FILE, config_dir=config_dir)
+        cfg = Config.from_file(CONF_FILE, config_dir=config_dir)
         if database in cfg and database != "general":
             cat = cfg[database]
             where = f"{cat.file}:{cat.lineno}"
