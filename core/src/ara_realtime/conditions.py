@@ -113,6 +113,8 @@ def _condition(column: str, op: str, value: object, family: str | None) -> Condi
     return Condition(column, op, text)
 
 
+_new_condition = tuple.__new__  # skips NamedTuple's Python-level __new__ on the hot path
+
 #: ``field`` text -> (column, op) for fields already validated: the hot path's only look-up.
 _FIELDS: dict[str, tuple[str, str]] = {}
 _FIELDS_MAX = 4096
@@ -149,7 +151,7 @@ def parse_conditions(
                 and type(value) is str
                 and "\x00" not in value
             ):
-                out.append(Condition(known[0], known[1], value))
+                out.append(_new_condition(Condition, (known[0], known[1], value)))
             else:
                 out.append(_one(field, value, family))
         elif isinstance(arg, tuple):

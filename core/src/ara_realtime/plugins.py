@@ -133,6 +133,8 @@ class Plugins:
         self._dists: dict[str, md.Distribution | None] = {}
         self._extra_plugins: set[str] = set()
         self._hooks: dict[str, DriverHooks] = {}
+        #: Bumped whenever a driver or plugin is added or removed (callers re-bind).
+        self.generation = 0
         self._trace = bool(os.environ.get(ENV_TRACE)) if trace is None else trace
         if self._trace:
             self.pm.add_hookcall_monitoring(self._before, self._after)
@@ -184,7 +186,7 @@ class Plugins:
                 raise ConfigError(f"driver {name!r} does not implement the hook 'ara_connect'")
             self._drivers[name] = plugin
             self._dists[name] = dist
-            self._hooks.clear()
+            self._changed()
 
     def add_plugin(self, plugin: object, name: str | None = None) -> str:
         """Register a plugin that wraps or intercepts every driver's calls.
@@ -208,15 +210,19 @@ class Plugins:
                         "only drivers implement hooks plainly"
                     )
             self._extra_plugins.add(registered)
-            self._hooks.clear()
+            self._changed()
             return registered
+
+    def _changed(self) -> None:
+        self._hooks.clear()
+        self.generation += 1
 
     def remove_plugin(self, name: str) -> None:
         """Unregister the wrapper plugin registered as ``name``."""
         with self._lock:
             self.pm.unregister(name=name)
             self._extra_plugins.discard(name)
-            self._hooks.clear()
+            self._changed()
 
     def _register(self, plugin: object, name: str | None, *, kind: str) -> str:
         label = name or repr(plugin)

@@ -38,6 +38,7 @@ class _Backend:
     """One (driver, database) pair: its connection, opened lazily, and its health."""
 
     __slots__ = (
+        "bound",
         "capabilities",
         "config_dir",
         "connection",
@@ -62,6 +63,8 @@ class _Backend:
         self.settings = dict(settings)
         self.config_dir = config_dir
         self.connection: Any = None
+        #: (plugins generation, operation -> caller) once the connection is open
+        self.bound: tuple[int, dict[str, Any]] = (-1, {})
         self.capabilities = Capabilities()
         self.failed_until = 0.0
         self.failures = 0
@@ -87,6 +90,7 @@ class _Backend:
     def close(self, hooks: DriverHooks | None) -> None:
         with self.lock:
             conn, self.connection = self.connection, None
+            self.bound = (-1, {})
         if conn is not None and hooks is not None and hooks.close is not None:
             hooks.close(conn)
 
@@ -238,22 +242,35 @@ class Realtime:
             self._routes[family] = routes
         return routes
 
-    def _invoke(self, route: _Route, op: str, args: tuple[Any, ...]) -> Any:
+    def _bind(self, backend: _Backend) -> dict[str, Any]:
+        """Open the backend if needed; its callable per supported operation."""
+        generation = self._plugins.generation
+        hooks = self._plugins.hooks(backend.driver)
+        if backend.connection is None:
+            backend.open(hooks)
+        ops: dict[str, Any] = {
+            op: fn
+            for op in backend.capabilities.operations
+            if (fn := hooks.get(op)) is not None
+        }
+        backend.bound = (generation, ops)
+        return ops
+
+    def _invoke(self, route: _Route, family: str, op: str, args: tuple[Any, ...]) -> Any:
         backend = route.backend
-        hooks = self._plugins.hooks(route.mapping.driver)
-        conn = backend.connection
-        if conn is None:
-            conn = backend.open(hooks)
-        fn = getattr(hooks, op)
-        if fn is None or op not in backend.capabilities.operations:
+        generation, ops = backend.bound
+        if generation != self._plugins.generation or backend.connection is None:
+            ops = self._bind(backend)
+        fn = ops.get(op)
+        if fn is None:
             raise NotSupported(
                 f"driver {backend.driver!r} does not support {op} "
                 f"(mapping {route.mapping.name!r} at {route.mapping.where})"
             )
         if op == "static":
-            result = fn(conn, route.table, *args)
+            result = fn(backend.connection, route.table, *args)
         else:
-            result = fn(conn, args[0], route.table, *args[1:])
+            result = fn(backend.connection, family, route.table, *args)
         if backend.failures:
             backend.mark_ok()
         return result
@@ -263,8 +280,14 @@ class Realtime:
         routes = self._routes.get(family) or self._routes_for(family)
         first = routes[0]
         if len(routes) == 1 and not first.backend.failed_until:
-            try:  # the common case: one healthy backend
-                return self._invoke(first, op, args)
+            # the common case, one healthy backend: call its bound operation directly
+            backend = first.backend
+            generation, ops = backend.bound
+            fn = ops.get(op) if generation == self._plugins.generation else None
+            try:
+                if fn is not None and op != "static":
+                    return fn(backend.connection, family, first.table, *args)
+                return self._invoke(first, family, op, args)
             except BackendError as exc:
                 failures: list[tuple[str, BaseException]] = []
                 self._failed(first, exc, failures)
@@ -278,14 +301,14 @@ class Realtime:
                 deferred.append(route)
                 continue
             try:
-                return self._invoke(route, op, args)
+                return self._invoke(route, family, op, args)
             except BackendError as exc:
                 self._failed(route, exc, failures)
             except NotSupported as exc:
                 unsupported.append(exc)
         for route in deferred:  # every healthy backend failed: try the resting ones too
             try:
-                return self._invoke(route, op, args)
+                return self._invoke(route, family, op, args)
             except BackendError as exc:
                 self._failed(route, exc, failures)
             except NotSupported as exc:
@@ -326,7 +349,7 @@ class Realtime:
         conds = parse_conditions(conditions, equals, family)
         if not conds:
             raise QueryError("load needs at least one condition", family=family)
-        result: Row | None = self._run(family, "load", (family, conds))
+        result: Row | None = self._run(family, "load", (conds,))
         return result
 
     def load_multi(self, family: str, /, *conditions: ConditionsArg, **equals: str) -> list[Row]:
@@ -334,7 +357,7 @@ class Realtime:
         conds = parse_conditions(conditions, equals, family)
         if not conds:
             raise QueryError("load_multi needs at least one condition", family=family)
-        result: list[Row] | None = self._run(family, "load_multi", (family, conds))
+        result: list[Row] | None = self._run(family, "load_multi", (conds,))
         return result if result is not None else []
 
     def update(
@@ -349,7 +372,7 @@ class Realtime:
         """Set ``fields`` on the rows whose ``keyfield`` matches ``lookup``; rows matched."""
         key = parse_conditions([(keyfield, lookup)], None, family)[0]
         new = parse_values({**(fields or {}), **values}, family)
-        return int(self._run(family, "update", (family, key, new)))
+        return int(self._run(family, "update", (key, new)))
 
     def update2(
         self,
@@ -364,14 +387,14 @@ class Realtime:
         if not conds:
             raise QueryError("update2 needs at least one lookup condition", family=family)
         new = parse_values(fields, family)
-        return int(self._run(family, "update2", (family, conds, new)))
+        return int(self._run(family, "update2", (conds, new)))
 
     def store(
         self, family: str, fields: cabc.Mapping[str, str] | None = None, /, **values: str
     ) -> int:
         """Insert one row; returns 1."""
         new = parse_values({**(fields or {}), **values}, family)
-        return int(self._run(family, "store", (family, new)))
+        return int(self._run(family, "store", (new,)))
 
     def destroy(
         self,
@@ -384,7 +407,7 @@ class Realtime:
     ) -> int:
         """Delete the rows whose ``keyfield`` matches ``lookup`` (and every extra condition)."""
         conds = parse_conditions([(keyfield, lookup), *conditions], equals, family)
-        return int(self._run(family, "destroy", (family, conds)))
+        return int(self._run(family, "destroy", (conds,)))
 
     def require(self, family: str, columns: cabc.Mapping[str, RequirementSpec], /) -> bool:
         """Check (and in the create modes, create) columns; ``True`` if all are met.
@@ -392,14 +415,14 @@ class Realtime:
         ``rt.require("sippeers", {"ipaddr": ("char", 45), "port": ("uinteger2", 5)})``
         """
         reqs = parse_requirements(columns, family)
-        return bool(self._run(family, "require", (family, reqs)))
+        return bool(self._run(family, "require", (reqs,)))
 
     def unload(self, family: str, /) -> bool:
         """Drop cached metadata and rows of ``family`` on every backend that maps it."""
         dropped = False
         for route in self._routes_for(family):
             try:
-                dropped = bool(self._invoke(route, "unload", (family,))) or dropped
+                dropped = bool(self._invoke(route, family, "unload", ())) or dropped
             except NotSupported:
                 continue
             except BackendError as exc:

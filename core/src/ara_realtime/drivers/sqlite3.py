@@ -223,7 +223,11 @@ class SQLiteConnection:
         info = self._tables.get(table) or self.table(table, family)
         sql, params = self.statements.select(info, conds, family, multi=False)
         try:
-            row = self.conn().execute(sql, params).fetchone()
+            try:
+                conn = self._local.conn
+            except AttributeError:
+                conn = self.conn()
+            row = conn.execute(sql, params).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc, table, family) from exc
         if row is None:

@@ -10,11 +10,18 @@ The contract's value rules become SQL here, once:
 Statements are cached by (kind, table, shape), where the shape is the columns, operators and
 the few facts about a value that change the SQL text (is it empty, does the LIKE pattern
 match the empty string). Values are always bound parameters.
+
+A driver whose engine needs it may give, per column, the SQL expression each kind of
+comparison uses (``TableInfo.eq_exprs``, ``like_exprs``, ``order_exprs``): a cast for enum
+columns, an exact collation, the ``^XX`` decoding for LIKE and ordering. Equality against an
+expression that defeats the column's index can be preceded by a plain, index-served term
+(``TableInfo.assisted``). Values compared with a decoding expression are bound as given; every
+other value is ``^XX``-encoded when the codec is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..conditions import Condition, like_matches_empty
@@ -55,6 +62,16 @@ class TableInfo:
     select_list: str = "*"
     #: Extra per-driver facts (types, sizes) for ``require``.
     extra: dict[str, object] = field(default_factory=dict)
+    #: Expression per column for ``=``, ``!=`` and the empty-value checks (default: the name).
+    eq_exprs: Mapping[str, str] = field(default_factory=dict)
+    #: Expression per column for ``LIKE``/``NOT LIKE``.
+    like_exprs: Mapping[str, str] = field(default_factory=dict)
+    #: Expression per column for ``<``, ``<=``, ``>``, ``>=`` and ``ORDER BY``.
+    order_exprs: Mapping[str, str] = field(default_factory=dict)
+    #: Columns whose ``eq_exprs`` entry defeats their index: ``=`` first adds ``name = ?``.
+    assisted: frozenset[str] = frozenset()
+    #: Columns whose ``like_exprs``/``order_exprs`` decode ``^XX`` (their operands not encoded).
+    decoded: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.column_set = frozenset(self.columns)
@@ -82,13 +99,25 @@ def _flag(cond: Condition) -> bool:
     return False
 
 
+def _shape(conds: tuple[Condition, ...]) -> tuple[object, ...]:
+    """The cache key part of a condition list: columns, operators, value flags."""
+    if len(conds) == 1:
+        c = conds[0]
+        return (c.column, c.op, _flag(c))
+    return tuple((c.column, c.op, _flag(c)) for c in conds)
+
+
+#: How a statement binds its parameters: ``(condition index, encode)`` per placeholder.
+Plan = tuple[tuple[int, bool], ...]
+
+
 class Statements:
     """Builds and caches SQL text for one driver connection (dialect + quoted table names)."""
 
     def __init__(self, dialect: Dialect, *, codec: bool = False) -> None:
         self.dialect = dialect
         self.codec = codec
-        self._cache: dict[tuple[object, ...], tuple[str, tuple[bool, ...]]] = {}
+        self._cache: dict[tuple[object, ...], tuple[str, Plan]] = {}
 
     def clear(self, table: str | None = None) -> None:
         """Forget cached statements (of one table, or all)."""
@@ -100,45 +129,53 @@ class Statements:
 
     # -- WHERE ------------------------------------------------------------------------------
 
-    def _term(self, cond: Condition, flag: bool, info: TableInfo) -> tuple[str, bool]:
-        """One condition as SQL, and whether it binds the value."""
+    def _term(self, cond: Condition, flag: bool, info: TableInfo) -> tuple[str, tuple[bool, ...]]:
+        """One condition as SQL, and per placeholder it adds whether the value is encoded."""
         d = self.dialect
-        q = d.quote(cond.column)
+        col = cond.column
+        q = d.quote(col)
         p = d.placeholder
-        text = cond.column in info.text
+        text = col in info.text
         op = cond.op
-        if op == "=":
+        enc = self.codec
+        if op == "=" or op == "!=":  # noqa: PLR1714
+            e = info.eq_exprs.get(col, q)
+            if op == "=":
+                if flag:
+                    return (f"({q} IS NULL OR {e} = '')" if text else f"{q} IS NULL"), ()
+                if col in info.assisted:
+                    return f"{q} = {p} AND {e} = {p}", (enc, enc)
+                return f"{e} = {p}", (enc,)
             if flag:
-                return (f"({q} IS NULL OR {q} = '')" if text else f"{q} IS NULL"), False
-            return f"{q} = {p}", True
-        if op == "!=":
-            if flag:
-                return (f"({q} IS NOT NULL AND {q} <> '')" if text else f"{q} IS NOT NULL"), False
-            return f"({q} IS NULL OR {q} <> {p})", True
+                return (f"({q} IS NOT NULL AND {e} <> '')" if text else f"{q} IS NOT NULL"), ()
+            return f"({q} IS NULL OR {e} <> {p})", (enc,)
+        enc = enc and col not in info.decoded
         if op in ("LIKE", "NOT LIKE"):
-            like = f"{q} {op} {p}{d.like_escape}"
+            e = info.like_exprs.get(col, q)
+            like = f"{e} {op} {p}{d.like_escape}"
             if (op == "LIKE") == flag:  # absent ("") satisfies the condition
-                return f"({q} IS NULL OR {like})", True
-            return like, True
-        sql = f"{q} {op} {p}"
-        return (f"({sql} AND {q} <> '')" if text else sql), True
+                return f"({q} IS NULL OR {like})", (enc,)
+            return like, (enc,)
+        e = info.order_exprs.get(col, q)
+        sql = f"{e} {op} {p}"
+        return (f"({sql} AND {q} <> '')" if text else sql), (enc,)
 
-    def _where(self, conds: tuple[Condition, ...], info: TableInfo) -> tuple[str, tuple[bool, ...]]:
+    def _where(self, conds: tuple[Condition, ...], info: TableInfo) -> tuple[str, Plan]:
         terms = []
-        binds = []
-        for cond in conds:
-            term, bound = self._term(cond, _flag(cond), info)
+        plan: list[tuple[int, bool]] = []
+        for i, cond in enumerate(conds):
+            term, binds = self._term(cond, _flag(cond), info)
             terms.append(term)
-            binds.append(bound)
-        return " AND ".join(terms), tuple(binds)
+            plan.extend((i, b) for b in binds)
+        return " AND ".join(terms), tuple(plan)
 
-    def _params(self, conds: tuple[Condition, ...], binds: tuple[bool, ...]) -> list[object]:
-        if binds == (True,):  # the common single-condition lookup
-            value = conds[0].value
-            return [encode(value) if self.codec else value]
-        if self.codec:
-            return [encode(c.value) for c, b in zip(conds, binds) if b]
-        return [c.value for c, b in zip(conds, binds) if b]
+    @staticmethod
+    def _params(conds: tuple[Condition, ...], plan: Plan) -> list[object]:
+        if len(plan) == 1:  # the common single-condition lookup
+            i, enc = plan[0]
+            value = conds[i].value
+            return [encode(value) if enc else value]
+        return [encode(conds[i].value) if enc else conds[i].value for i, enc in plan]
 
     @staticmethod
     def _shape(conds: tuple[Condition, ...]) -> tuple[object, ...]:
@@ -157,7 +194,7 @@ class Statements:
         Columns are checked against ``info`` when the statement is first built (a cache hit
         implies the same, already checked, columns).
         """
-        key = ("select" if multi else "select1", info.name, self._shape(conds))
+        key = ("select" if multi else "select1", info.name, _shape(conds))
         hit = self._cache.get(key)
         if hit is None:
             info.check([c.column for c in conds], family)
@@ -165,7 +202,9 @@ class Statements:
             d = self.dialect
             sql = f"SELECT {info.select_list} FROM {d.quote(info.name)} WHERE {where}"
             if multi:
-                sql += f" ORDER BY {d.quote(conds[0].column)}{d.nulls_first}"
+                first = conds[0].column
+                order = info.order_exprs.get(first, d.quote(first))
+                sql += f" ORDER BY {order}{d.nulls_first}"
             else:
                 sql += d.limit_one
             hit = self._cache[key] = (sql, binds)
@@ -236,19 +275,25 @@ class Statements:
             )
         return hit[0], self._params(conds, hit[1])
 
-    def static(self, table: str) -> str:
-        """The static-configuration SELECT, in the contract's order."""
+    def static(self, table: str, info: TableInfo | None = None) -> str:
+        """The static-configuration SELECT, in the contract's order.
+
+        With ``info``, ``category`` and ``var_name`` are ordered by their ``order_exprs``.
+        """
         key = ("static", table)
         hit = self._cache.get(key)
         if hit is None:
             d = self.dialect
             q = d.quote
+            order = info.order_exprs if info is not None else {}
+            category = order.get("category", q("category"))
+            var_name = order.get("var_name", q("var_name"))
             sql = (
                 f"SELECT {q('category')}, {q('var_name')}, {q('var_val')}, "
                 f"{q('cat_metric')}, {q('var_metric')} FROM {q(table)} "
                 f"WHERE {q('filename')} = {d.placeholder} AND {q('commented')} = 0 "
                 f"ORDER BY {q('cat_metric')} DESC, {q('var_metric')} ASC, "
-                f"{q('category')}, {q('var_name')}"
+                f"{category}, {var_name}"
             )
             hit = self._cache[key] = (sql, ())
         return hit[0]
