@@ -324,3 +324,20 @@ def test_static_config_order_and_include(rt: Realtime, tmp_path) -> None:
         "[general]\na=1\nb=2\n[phones]\nx=9\n[general]\nlate=z\n[from_file]\nk=file\n"
     )
     assert cfg == expected
+
+
+def test_malformed_conditions_are_query_errors(rt: Realtime) -> None:
+    for bad in [("name", "a", "b"), ("name",), ["name", "a"], ("name", None)]:
+        with pytest.raises(QueryError):
+            rt.load("peers", bad)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="field name must be str"):
+        rt.load("peers", (1, "a"))  # type: ignore[arg-type]
+
+
+def test_cached_statements_follow_schema_changes(rt: Realtime) -> None:
+    _store(rt, name="a", host="h")
+    assert rt.load("peers", name="a") == {"name": "a", "host": "h"}
+    assert rt.load("peers", ("name", "a")) == {"name": "a", "host": "h"}  # the cached path
+    assert rt.require("peers", {"regserver": ("char", 20)})
+    assert rt.update("peers", "name", "a", {"regserver": "pbx1"}) == 1
+    assert rt.load("peers", ("name", "a")) == {"name": "a", "host": "h", "regserver": "pbx1"}

@@ -24,6 +24,7 @@ __all__ = [
     "like_regex",
     "parse_conditions",
     "parse_field",
+    "parse_pair",
     "parse_values",
 ]
 
@@ -129,6 +130,14 @@ def _one(field: object, value: object, family: str | None) -> Condition:
         _FIELDS.clear()
     _FIELDS[field] = (column, op)  # type: ignore[index]
     return cond
+
+
+def parse_pair(field: object, value: object, family: str | None = None) -> tuple[Condition]:
+    """One ``(field, value)`` pair as a 1-tuple of conditions (the hot path of ``load``)."""
+    known = _FIELDS.get(field) if type(field) is str else None
+    if known is not None and known[1] in _PLAIN_OPS and type(value) is str and "\x00" not in value:
+        return (_new_condition(Condition, (known[0], known[1], value)),)
+    return (_one(field, value, family),)
 
 
 def parse_conditions(

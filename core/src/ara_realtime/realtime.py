@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .capabilities import Capabilities
-from .conditions import ConditionsArg, parse_conditions, parse_values
+from .conditions import Condition, ConditionsArg, parse_conditions, parse_pair, parse_values
 from .conf import Config
 from .datatypes import RequirementSpec, Row, parse_requirements
 from .errors import BackendError, ConfigError, NotSupported, QueryError
@@ -249,9 +249,7 @@ class Realtime:
         if backend.connection is None:
             backend.open(hooks)
         ops: dict[str, Any] = {
-            op: fn
-            for op in backend.capabilities.operations
-            if (fn := hooks.get(op)) is not None
+            op: fn for op in backend.capabilities.operations if (fn := hooks.get(op)) is not None
         }
         backend.bound = (generation, ops)
         return ops
@@ -346,9 +344,32 @@ class Realtime:
         ``rt.load("sippeers", ("name", "alice"))``, ``rt.load("sippeers", name="alice")``,
         ``rt.load("sippeers", ("name LIKE", "al%"), host="dynamic")``.
         """
-        conds = parse_conditions(conditions, equals, family)
+        conds: tuple[Condition, ...]
+        if (
+            len(conditions) == 1
+            and not equals
+            and type(pair := conditions[0]) is tuple
+            and len(pair) == 2
+        ):
+            conds = parse_pair(pair[0], pair[1], family)
+        else:
+            conds = parse_conditions(conditions, equals, family)
         if not conds:
             raise QueryError("load needs at least one condition", family=family)
+        routes = self._routes.get(family)
+        if routes is not None and len(routes) == 1:  # _run's fast path, one frame less
+            route = routes[0]
+            backend = route.backend
+            generation, ops = backend.bound
+            fn = ops.get("load") if generation == self._plugins.generation else None
+            if fn is not None and not backend.failed_until:
+                try:
+                    row: Row | None = fn(backend.connection, family, route.table, conds)
+                except BackendError as exc:
+                    failures: list[tuple[str, BaseException]] = []
+                    self._failed(route, exc, failures)
+                    raise self._all_failed(family, "load", failures) from exc
+                return row
         result: Row | None = self._run(family, "load", (conds,))
         return result
 

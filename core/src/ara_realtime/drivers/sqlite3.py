@@ -111,6 +111,8 @@ class SQLiteConnection:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._tables: dict[str, TableInfo] = {}
+        #: (table, column) -> (SQL, columns) of ``load`` by one plain equality: the hot path
+        self.point: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"<SQLiteConnection {self.database!r} {self.path!r}>"
@@ -123,7 +125,17 @@ class SQLiteConnection:
         if conn is None:
             conn = self._open()
             self._local.conn = conn
+            self._local.cursor = conn.cursor()
         return conn
+
+    def cursor(self) -> sqlite3.Cursor:
+        """This thread's reusable cursor (for single-row reads)."""
+        try:
+            cursor: sqlite3.Cursor = self._local.cursor
+        except AttributeError:
+            self.conn()
+            cursor = self._local.cursor
+        return cursor
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -209,6 +221,8 @@ class SQLiteConnection:
 
     def forget(self, name: str) -> bool:
         self.statements.clear(name)
+        for key in [k for k in self.point if k[0] == name]:
+            del self.point[key]
         return self._tables.pop(name, None) is not None
 
     # -- operations ---------------------------------------------------------------------
@@ -222,12 +236,10 @@ class SQLiteConnection:
     def load(self, family: str, table: str, conds: tuple[Condition, ...]) -> Row | None:
         info = self._tables.get(table) or self.table(table, family)
         sql, params = self.statements.select(info, conds, family, multi=False)
+        if len(conds) == 1 and conds[0].op == "=" and conds[0].value:
+            self.point[(table, conds[0].column)] = (sql, info.columns)
         try:
-            try:
-                conn = self._local.conn
-            except AttributeError:
-                conn = self.conn()
-            row = conn.execute(sql, params).fetchone()
+            row = self.cursor().execute(sql, params).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc, table, family) from exc
         if row is None:
@@ -390,6 +402,20 @@ def ara_close(connection: SQLiteConnection) -> None:
 def ara_load(
     connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
 ) -> Row | None:
+    if len(conditions) == 1:  # one plain equality: the statement is already known
+        column, op, value = conditions[0]
+        hit = connection.point.get((table, column)) if op == "=" and value else None
+        if hit is not None:
+            sql, columns = hit
+            try:
+                cursor = connection._local.cursor
+            except AttributeError:
+                cursor = connection.cursor()
+            try:
+                row = cursor.execute(sql, (value,)).fetchone()
+            except sqlite3.Error as exc:
+                raise connection._error(exc, table, family) from exc
+            return None if row is None else dict(filter(_present, zip(columns, row)))
     return connection.load(family, table, conditions)
 
 
