@@ -9,10 +9,11 @@ import sys
 import textwrap
 from collections.abc import Generator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from ara_realtime import Capabilities, ConfigError, Realtime, hookimpl
+from ara_realtime import Capabilities, ConfigError, NotSupported, Realtime, hookimpl
 from ara_realtime.drivers import memory
 from ara_realtime.plugins import Plugins
 
@@ -382,6 +383,35 @@ def test_every_hook_is_reached_through_the_api(driver: str, tmp_path: Path) -> N
         if n.startswith("ara_") and n not in ("ara_connect", "ara_close", "ara_capabilities")
     ]
     assert sorted(set(recorder.seen)) == sorted(operation_hooks)
-    expected_close = ["ara_close"] if driver == "sqlite3" else []
-    assert lifecycle == ["ara_connect", "ara_capabilities", *expected_close]
+    assert lifecycle == ["ara_connect", "ara_capabilities", "ara_close"]
     memory.reset(db)
+
+
+def test_connection_driver_derives_operations_from_methods(plugins: Plugins) -> None:
+    from ara_realtime.driver import ConnectionDriver
+
+    class Shelf:
+        rows: ClassVar[list[dict[str, str]]] = []
+
+        def __init__(self, database: str, settings: object, config_dir: object) -> None:
+            self.database = database
+
+        def store(self, family: str, table: str, values: tuple[tuple[str, str], ...]) -> int:
+            self.rows.append(dict(values))
+            return 1
+
+        def load(self, family: str, table: str, conditions: tuple) -> dict[str, str] | None:
+            for row in self.rows:
+                if all(row.get(c.column, "") == c.value for c in conditions):
+                    return row
+            return None
+
+    driver = ConnectionDriver(Shelf)
+    assert driver.capabilities.operations == {"load", "store"}
+    plugins.add_driver("shelf", driver)
+    rt = Realtime({"things": "shelf,main"}, plugins=plugins)
+    assert rt.store("things", {"name": "x"}) == 1
+    assert rt.load("things", name="x") == {"name": "x"}
+    with pytest.raises(NotSupported, match="destroy"):
+        rt.destroy("things", "name", "x")
+    assert {i.name: i for i in plugins.describe()}["shelf"].capabilities == driver.capabilities

@@ -19,10 +19,10 @@ from typing import Any
 from ..capabilities import Capabilities
 from ..conditions import Condition, check_identifier, like_regex
 from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..driver import ConnectionDriver
 from ..errors import QueryError
-from ..hookspecs import hookimpl
 
-__all__ = ["MemoryStore", "create_table", "reset", "store"]
+__all__ = ["MemoryStore", "create_table", "driver", "reset", "store"]
 
 _CAPS = Capabilities.full()
 _STATIC_COLUMNS = (
@@ -151,6 +151,11 @@ class MemoryStore:
             return [self._out(table, r) for r in rows]
 
     def update(
+        self, family: str, table_name: str, key: Condition, values: tuple[tuple[str, str], ...]
+    ) -> int:
+        return self.update2(family, table_name, (key,), values)
+
+    def update2(
         self,
         family: str,
         table_name: str,
@@ -270,81 +275,12 @@ def reset(name: str | None = None) -> None:
             _stores.pop(name, None)
 
 
-# -- hooks --------------------------------------------------------------------------------
+# -- the plugin ---------------------------------------------------------------------------
 
 
-@hookimpl
-def ara_capabilities() -> Capabilities:
-    return _CAPS
-
-
-@hookimpl
-def ara_connect(database: str, settings: Mapping[str, str], config_dir: Path | None) -> MemoryStore:
+def _connect(database: str, settings: Mapping[str, str], config_dir: Path | None) -> MemoryStore:
     return store(database)
 
 
-@hookimpl
-def ara_load(
-    connection: MemoryStore, family: str, table: str, conditions: tuple[Condition, ...]
-) -> Row | None:
-    return connection.load(family, table, conditions)
-
-
-@hookimpl
-def ara_load_multi(
-    connection: MemoryStore, family: str, table: str, conditions: tuple[Condition, ...]
-) -> list[Row]:
-    return connection.load_multi(family, table, conditions)
-
-
-@hookimpl
-def ara_update(
-    connection: MemoryStore,
-    family: str,
-    table: str,
-    key: Condition,
-    values: tuple[tuple[str, str], ...],
-) -> int:
-    return connection.update(family, table, (key,), values)
-
-
-@hookimpl
-def ara_update2(
-    connection: MemoryStore,
-    family: str,
-    table: str,
-    conditions: tuple[Condition, ...],
-    values: tuple[tuple[str, str], ...],
-) -> int:
-    return connection.update(family, table, conditions, values)
-
-
-@hookimpl
-def ara_store(
-    connection: MemoryStore, family: str, table: str, values: tuple[tuple[str, str], ...]
-) -> int:
-    return connection.store(family, table, values)
-
-
-@hookimpl
-def ara_destroy(
-    connection: MemoryStore, family: str, table: str, conditions: tuple[Condition, ...]
-) -> int:
-    return connection.destroy(family, table, conditions)
-
-
-@hookimpl
-def ara_require(
-    connection: MemoryStore, family: str, table: str, columns: Mapping[str, Requirement]
-) -> bool:
-    return connection.require(family, table, columns)
-
-
-@hookimpl
-def ara_unload() -> bool:
-    return False
-
-
-@hookimpl
-def ara_load_static(connection: MemoryStore, table: str, filename: str) -> list[StaticRow]:
-    return connection.load_static(table, filename)
+#: The plugin object the ``memory`` entry point names.
+driver = ConnectionDriver(_connect, _CAPS)

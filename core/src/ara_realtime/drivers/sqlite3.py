@@ -22,11 +22,12 @@ from ..capabilities import Capabilities
 from ..conditions import Condition, check_identifier
 from ..conf import Config
 from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..driver import ConnectionDriver
 from ..errors import BackendError, ConfigError, QueryError
 from ..hookspecs import hookimpl
 from ..sql import Dialect, Statements, TableInfo
 
-__all__ = ["SQLiteConnection", "quote"]
+__all__ = ["SQLiteConnection", "SQLiteDriver", "driver", "quote"]
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,9 @@ class SQLiteConnection:
             extra={"types": types},
         )
 
+    def unload(self, family: str, table: str) -> bool:
+        return self.forget(table)
+
     def forget(self, name: str) -> bool:
         self.statements.clear(name)
         for key in [k for k in self.point if k[0] == name]:
@@ -254,6 +258,11 @@ class SQLiteConnection:
         return [dict(filter(_present, zip(cols, r))) for r in rows]
 
     def update(
+        self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
+    ) -> int:
+        return self.update2(family, table, (key,), values)
+
+    def update2(
         self,
         family: str,
         table: str,
@@ -378,102 +387,36 @@ def _text(value: object) -> str:
 _present = operator.itemgetter(1)
 
 
-# -- hooks --------------------------------------------------------------------------------
+# -- the plugin ---------------------------------------------------------------------------
 
 
-@hookimpl
-def ara_capabilities() -> Capabilities:
-    return _CAPS
+class SQLiteDriver(ConnectionDriver):
+    """Hooks forward to :class:`SQLiteConnection`; ``ara_load`` has a shortcut."""
+
+    @hookimpl
+    def ara_load(
+        self,
+        connection: SQLiteConnection,
+        family: str,
+        table: str,
+        conditions: tuple[Condition, ...],
+    ) -> Row | None:
+        if len(conditions) == 1:  # one plain equality: the statement is already known
+            column, op, value = conditions[0]
+            hit = connection.point.get((table, column)) if op == "=" and value else None
+            if hit is not None:
+                sql, columns = hit
+                try:
+                    cursor = connection._local.cursor
+                except AttributeError:
+                    cursor = connection.cursor()
+                try:
+                    row = cursor.execute(sql, (value,)).fetchone()
+                except sqlite3.Error as exc:
+                    raise connection._error(exc, table, family) from exc
+                return None if row is None else dict(filter(_present, zip(columns, row)))
+        return connection.load(family, table, conditions)
 
 
-@hookimpl
-def ara_connect(
-    database: str, settings: Mapping[str, str], config_dir: Path | None
-) -> SQLiteConnection:
-    return SQLiteConnection(database, settings, config_dir)
-
-
-@hookimpl
-def ara_close(connection: SQLiteConnection) -> None:
-    connection.close()
-
-
-@hookimpl
-def ara_load(
-    connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
-) -> Row | None:
-    if len(conditions) == 1:  # one plain equality: the statement is already known
-        column, op, value = conditions[0]
-        hit = connection.point.get((table, column)) if op == "=" and value else None
-        if hit is not None:
-            sql, columns = hit
-            try:
-                cursor = connection._local.cursor
-            except AttributeError:
-                cursor = connection.cursor()
-            try:
-                row = cursor.execute(sql, (value,)).fetchone()
-            except sqlite3.Error as exc:
-                raise connection._error(exc, table, family) from exc
-            return None if row is None else dict(filter(_present, zip(columns, row)))
-    return connection.load(family, table, conditions)
-
-
-@hookimpl
-def ara_load_multi(
-    connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
-) -> list[Row]:
-    return connection.load_multi(family, table, conditions)
-
-
-@hookimpl
-def ara_update(
-    connection: SQLiteConnection,
-    family: str,
-    table: str,
-    key: Condition,
-    values: tuple[tuple[str, str], ...],
-) -> int:
-    return connection.update(family, table, (key,), values)
-
-
-@hookimpl
-def ara_update2(
-    connection: SQLiteConnection,
-    family: str,
-    table: str,
-    conditions: tuple[Condition, ...],
-    values: tuple[tuple[str, str], ...],
-) -> int:
-    return connection.update(family, table, conditions, values)
-
-
-@hookimpl
-def ara_store(
-    connection: SQLiteConnection, family: str, table: str, values: tuple[tuple[str, str], ...]
-) -> int:
-    return connection.store(family, table, values)
-
-
-@hookimpl
-def ara_destroy(
-    connection: SQLiteConnection, family: str, table: str, conditions: tuple[Condition, ...]
-) -> int:
-    return connection.destroy(family, table, conditions)
-
-
-@hookimpl
-def ara_require(
-    connection: SQLiteConnection, family: str, table: str, columns: Mapping[str, Requirement]
-) -> bool:
-    return connection.require(family, table, columns)
-
-
-@hookimpl
-def ara_unload(connection: SQLiteConnection, table: str) -> bool:
-    return connection.forget(table)
-
-
-@hookimpl
-def ara_load_static(connection: SQLiteConnection, table: str, filename: str) -> list[StaticRow]:
-    return list(connection.load_static(table, filename))
+#: The plugin object the ``sqlite3`` entry point names.
+driver = SQLiteDriver(SQLiteConnection, _CAPS)
