@@ -1,0 +1,113 @@
+"""Static configuration through drivers: mappings, ``global``, includes both ways, errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ara_realtime import BackendError, Config, ConfigError, Realtime
+from ara_realtime.datatypes import StaticRow
+from ara_realtime.plugins import Plugins
+from ara_realtime.static import build_config
+
+SCHEMA = (
+    "CREATE TABLE ast_config (id INTEGER PRIMARY KEY, cat_metric INTEGER NOT NULL DEFAULT 0, "
+    "var_metric INTEGER NOT NULL DEFAULT 0, commented INTEGER NOT NULL DEFAULT 0, "
+    "filename VARCHAR(128) NOT NULL DEFAULT '', category VARCHAR(128) NOT NULL DEFAULT 'default', "
+    "var_name VARCHAR(128) NOT NULL DEFAULT '', var_val TEXT NOT NULL DEFAULT '')"
+)
+
+
+def _db(path: Path, rows: list[tuple[str, str, str, str, int, int]]) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute(SCHEMA)
+    conn.executemany(
+        "INSERT INTO ast_config (filename, category, var_name, var_val, cat_metric, var_metric) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture
+def confdir(tmp_path: Path) -> Path:
+    _db(
+        tmp_path / "cfg.db",
+        [
+            ("sip.conf", "general", "context", "default", 1, 0),
+            ("sip.conf", "general", "#include", "users.conf", 1, 1),
+            ("db-only.conf", "x", "y", "z", 0, 0),
+            ("loop.conf", "", "#include", "loop.conf", 0, 0),
+        ],
+    )
+    (tmp_path / "res_config_sqlite3.conf").write_text("[cfg]\ndbfile = cfg.db\n")
+    (tmp_path / "users.conf").write_text("[alice]\nsecret = s\n#include db-only.conf\n")
+    (tmp_path / "plain.conf").write_text("[p]\n#include db-only.conf\nq = 1\n")
+    return tmp_path
+
+
+def _rt(confdir: Path, lines: str, plugins: Plugins) -> Realtime:
+    (confdir / "extconfig.conf").write_text("[settings]\n" + lines)
+    return Realtime.from_config_dir(confdir, plugins=plugins)
+
+
+def test_database_file_including_a_disk_file_including_a_database_file(
+    confdir: Path, plugins: Plugins
+) -> None:
+    rt = _rt(
+        confdir,
+        "sip.conf => sqlite3,cfg,ast_config\ndb-only.conf => sqlite3,cfg,ast_config\n",
+        plugins,
+    )
+    cfg = rt.load_config("sip.conf")
+    assert [(c.name, c.items()) for c in cfg] == [
+        ("general", [("context", "default")]),
+        ("alice", [("secret", "s")]),
+        ("x", [("y", "z")]),
+    ]
+    plain = rt.load_config("plain.conf")  # a disk file whose #include is served by the database
+    assert [(c.name, c.items()) for c in plain] == [("p", [("q", "1")]), ("x", [("y", "z")])]
+
+
+def test_global_serves_every_file(confdir: Path, plugins: Plugins) -> None:
+    rt = _rt(confdir, "global => sqlite3,cfg,ast_config\n", plugins)
+    assert rt.load_config("db-only.conf").get("x", "y") == "z"
+    assert list(rt.load_config("users.conf")) == []  # not read from disk: no rows
+    with pytest.raises(ConfigError, match="recursively"):
+        rt.load_config("loop.conf")
+
+
+def test_unmapped_files_come_from_disk_with_file_line_errors(
+    confdir: Path, plugins: Plugins
+) -> None:
+    rt = _rt(confdir, "db-only.conf => sqlite3,cfg,ast_config\n", plugins)
+    assert rt.load_config("users.conf").get("alice", "secret") == "s"
+    (confdir / "bad.conf").write_text("[ok]\n\nnocategory\n[broken\n")
+    with pytest.raises(ConfigError) as info:
+        rt.load_config("bad.conf")
+    assert str(info.value).startswith(f"{confdir / 'bad.conf'}:4:")
+    with pytest.raises(ConfigError, match="missing.conf"):
+        rt.load_config("missing.conf")
+
+
+def test_static_backend_failure(confdir: Path, plugins: Plugins) -> None:
+    (confdir / "res_config_sqlite3.conf").write_text("[cfg]\ndbfile = nowhere/cfg.db\n")
+    rt = _rt(confdir, "sip.conf => sqlite3,cfg,ast_config\n", plugins)
+    with pytest.raises(BackendError):
+        rt.load_config("sip.conf")
+
+
+def test_rows_and_file_give_equal_configs() -> None:
+    text = "[general]\na = 1\nb = 2\n[peer]\nsecret = x\n[general]\nc = 3\n"
+    rows = [
+        StaticRow("general", "a", "1", 3, 0),
+        StaticRow("general", "b", "2", 3, 1),
+        StaticRow("peer", "secret", "x", 2, 0),
+        StaticRow("general", "c", "3", 1, 0),
+    ]
+    built = build_config(rows, filename="t.conf", include=lambda name: Config())
+    assert built == Config.from_string(text)
+    assert Config.from_string(built.to_text()) == built
