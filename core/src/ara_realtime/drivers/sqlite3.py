@@ -12,7 +12,6 @@ other. Values are stored as they are (no ``^XX`` codec, as Asterisk's sqlite3 dr
 from __future__ import annotations
 
 import logging
-import operator
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -248,14 +247,14 @@ class SQLiteConnection:
             raise self._error(exc, table, family) from exc
         if row is None:
             return None
-        return dict(filter(_present, zip(info.columns, row)))
+        return {c: v for c, v in zip(info.columns, row) if v}
 
     def load_multi(self, family: str, table: str, conds: tuple[Condition, ...]) -> list[Row]:
         info = self.table(table, family)
         sql, params = self.statements.select(info, conds, family, multi=True)
         cols = info.columns
         rows = self._execute(sql, params, table, family).fetchall()
-        return [dict(filter(_present, zip(cols, r))) for r in rows]
+        return [{c: v for c, v in zip(cols, r) if v} for r in rows]
 
     def update(
         self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
@@ -383,8 +382,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-#: ``filter`` predicate for ``(column, value)`` pairs: keeps non-empty, non-NULL values.
-_present = operator.itemgetter(1)
 
 
 # -- the plugin ---------------------------------------------------------------------------
@@ -414,7 +411,7 @@ class SQLiteDriver(ConnectionDriver):
                     row = cursor.execute(sql, (value,)).fetchone()
                 except sqlite3.Error as exc:
                     raise connection._error(exc, table, family) from exc
-                return None if row is None else dict(filter(_present, zip(columns, row)))
+                return None if row is None else {c: v for c, v in zip(columns, row) if v}
         return connection.load(family, table, conditions)
 
 
