@@ -415,3 +415,4 @@ def test_connection_driver_derives_operations_from_methods(plugins: Plugins) -> 
     with pytest.raises(NotSupported, match="destroy"):
         rt.destroy("things", "name", "x")
     assert {i.name: i for i in plugins.describe()}["shelf"].capabilities == driver.capabilities
+    assert rt.capabilities("things") == driver.capabilities

@@ -227,6 +227,14 @@ class Realtime:
 
     # -- routing and dispatch -------------------------------------------------------------
 
+    def capabilities(self, family: str, /) -> Capabilities:
+        """What the priority-1 backend of ``family`` can do (opening its connection)."""
+        route = self._routes_for(family)[0]
+        backend = route.backend
+        if backend.connection is None or backend.bound[0] != self._plugins.generation:
+            self._bind(backend)
+        return backend.capabilities
+
     def is_mapped(self, family: str) -> bool:
         """True if any mapping names ``family`` (driver installed or not)."""
         return family.lower() in self._routes_lc

@@ -24,7 +24,7 @@ from ..errors import QueryError
 
 __all__ = ["MemoryStore", "create_table", "driver", "reset", "store"]
 
-_CAPS = Capabilities.full()
+_CAPS = Capabilities.full(require_create=True)
 _STATIC_COLUMNS = (
     "filename",
     "category",
@@ -54,7 +54,12 @@ class _Table:
                 )
 
 
-def _number(text: str) -> float | None:
+def _number(text: str) -> int | float | None:
+    """The number ``text`` spells: exact for integers (no 2**53 collisions), else a float."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
     try:
         return float(text)
     except ValueError:
@@ -239,7 +244,7 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def _sort_number(value: str) -> tuple[int, float, str]:
+def _sort_number(value: str) -> tuple[int, int | float, str]:
     number = _number(value) if value else None
     if number is None:
         return (0 if value == "" else 2, 0.0, value)
