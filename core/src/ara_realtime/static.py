@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import groupby
+from operator import itemgetter
 
-from .conf import Config
+from .conf import Category, Config
 from .datatypes import StaticRow
 
 __all__ = ["INCLUDE", "build_config"]
 
 #: ``var_name`` of a row that includes another file.
 INCLUDE = "#include"
+
+_CATEGORY_KEY = itemgetter(0, 3)  # (category, cat_metric): a change starts a new category
+_PAIR = itemgetter(1, 2)  # (var_name, var_val)
 
 
 def build_config(
@@ -23,17 +28,26 @@ def build_config(
     """Build a Config from rows already in contract order.
 
     A new category starts whenever the category name or ``cat_metric`` changes; a
-    ``#include`` row splices ``include(var_val)`` in at that point.
+    ``#include`` row splices ``include(var_val)`` in at that point (the category open before
+    it goes on afterwards). Runs of rows of one category are added in bulk.
     """
     cfg = Config() if into is None else into
-    current = None
+    current: Category | None = None
     key: tuple[str, int] | None = None
-    for row in rows:
-        if row.var_name == INCLUDE:
-            cfg.extend(include(row.var_val))
+    for group_key, group in groupby(rows, _CATEGORY_KEY):
+        run = list(group)
+        if any(row[1] == INCLUDE for row in run):
+            for row in run:
+                if row[1] == INCLUDE:
+                    cfg.extend(include(row[2]))
+                    continue
+                if current is None or key != group_key:
+                    current = cfg.add_category(row[0], file=filename)
+                    key = group_key
+                current._add_pairs([(row[1], row[2])], filename)
             continue
-        if current is None or key != (row.category, row.cat_metric):
-            current = cfg.add_category(row.category, file=filename)
-            key = (row.category, row.cat_metric)
-        current.append(row.var_name, row.var_val, file=filename)
+        if current is None or key != group_key:
+            current = cfg.add_category(group_key[0], file=filename)
+            key = group_key
+        current._add_pairs(map(_PAIR, run), filename)
     return cfg

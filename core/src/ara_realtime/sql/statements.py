@@ -89,11 +89,18 @@ class TableInfo:
                 )
 
 
-def _flag(cond: Condition) -> bool:
-    """The one fact about a value that changes the SQL text (empty / LIKE matches empty)."""
+def _flag(cond: Condition) -> int:
+    """The one fact about a value that changes the SQL text.
+
+    ``=``/``!=``: 1 if the value is empty, 2 if it holds ``;`` or ``^`` (the ``^XX`` codec may
+    compare it decoded), else 0. ``LIKE``: does the pattern match the empty string.
+    """
     op = cond.op
     if op == "=" or op == "!=":  # noqa: PLR1714  (faster than a set on the hot path)
-        return not cond.value
+        value = cond.value
+        if not value:
+            return 1
+        return 2 if (";" in value or "^" in value) else 0
     if op == "LIKE" or op == "NOT LIKE":  # noqa: PLR1714
         return like_matches_empty(cond.value)
     return False
@@ -129,7 +136,7 @@ class Statements:
 
     # -- WHERE ------------------------------------------------------------------------------
 
-    def _term(self, cond: Condition, flag: bool, info: TableInfo) -> tuple[str, tuple[bool, ...]]:
+    def _term(self, cond: Condition, flag: int, info: TableInfo) -> tuple[str, tuple[bool, ...]]:
         """One condition as SQL, and per placeholder it adds whether the value is encoded."""
         d = self.dialect
         col = cond.column
@@ -140,13 +147,16 @@ class Statements:
         enc = self.codec
         if op == "=" or op == "!=":  # noqa: PLR1714
             e = info.eq_exprs.get(col, q)
+            if flag == 2 and enc and col in info.decoded:
+                # ";" or "^" in the value: compare decoded, so "^3b" written by others matches
+                e, enc = info.like_exprs.get(col, q), False
             if op == "=":
-                if flag:
+                if flag == 1:
                     return (f"({q} IS NULL OR {e} = '')" if text else f"{q} IS NULL"), ()
-                if col in info.assisted:
+                if col in info.assisted and enc == self.codec:
                     return f"{q} = {p} AND {e} = {p}", (enc, enc)
                 return f"{e} = {p}", (enc,)
-            if flag:
+            if flag == 1:
                 return (f"({q} IS NOT NULL AND {e} <> '')" if text else f"{q} IS NOT NULL"), ()
             return f"({q} IS NULL OR {e} <> {p})", (enc,)
         enc = enc and col not in info.decoded
@@ -156,9 +166,8 @@ class Statements:
             if (op == "LIKE") == flag:  # absent ("") satisfies the condition
                 return f"({q} IS NULL OR {like})", (enc,)
             return like, (enc,)
-        e = info.order_exprs.get(col, q)
-        sql = f"{e} {op} {p}"
-        return (f"({sql} AND {q} <> '')" if text else sql), (enc,)
+        sql = f"{info.order_exprs.get(col, q)} {op} {p}"
+        return (f"({sql} AND {info.eq_exprs.get(col, q)} <> '')" if text else sql), (enc,)
 
     def _where(self, conds: tuple[Condition, ...], info: TableInfo) -> tuple[str, Plan]:
         terms = []
@@ -275,12 +284,13 @@ class Statements:
             )
         return hit[0], self._params(conds, hit[1])
 
-    def static(self, table: str, info: TableInfo | None = None) -> str:
+    def static(self, table: str, info: TableInfo | None = None, select: str | None = None) -> str:
         """The static-configuration SELECT, in the contract's order.
 
-        With ``info``, ``category`` and ``var_name`` are ordered by their ``order_exprs``.
+        With ``info``, ``category`` and ``var_name`` are ordered by their ``order_exprs``;
+        ``select`` replaces the list of the five columns (a driver may decode or coalesce).
         """
-        key = ("static", table)
+        key = ("static", table, select)
         hit = self._cache.get(key)
         if hit is None:
             d = self.dialect
@@ -288,9 +298,13 @@ class Statements:
             order = info.order_exprs if info is not None else {}
             category = order.get("category", q("category"))
             var_name = order.get("var_name", q("var_name"))
+            if select is None:
+                select = (
+                    f"{q('category')}, {q('var_name')}, {q('var_val')}, "
+                    f"{q('cat_metric')}, {q('var_metric')}"
+                )
             sql = (
-                f"SELECT {q('category')}, {q('var_name')}, {q('var_val')}, "
-                f"{q('cat_metric')}, {q('var_metric')} FROM {q(table)} "
+                f"SELECT {select} FROM {q(table)} "
                 f"WHERE {q('filename')} = {d.placeholder} AND {q('commented')} = 0 "
                 f"ORDER BY {q('cat_metric')} DESC, {q('var_metric')} ASC, "
                 f"{category}, {var_name}"

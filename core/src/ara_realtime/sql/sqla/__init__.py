@@ -1,0 +1,35 @@
+"""What the SQLAlchemy-based drivers (``ara-pgsql``, ``ara-mysql``) share.
+
+Needs the ``sqlalchemy`` extra (``pip install ara-realtime[sqlalchemy]``); only drivers import
+it. SQLAlchemy supplies URLs, dialects, connection pools, reflection and DDL execution; the
+hot path runs the cached statement text on the pooled DB-API connection directly.
+
+* :mod:`.settings`: the settings every such driver shares (pool, codec, ``requirements``);
+* :mod:`.pool`: pooled DB-API connections with a lock-free fast path;
+* :mod:`.schema`: reflected column facts, ``require`` checks, Asterisk's DDL type mapping;
+* :mod:`.connection`: :class:`SQLAlchemyConnection`, every operation once; a driver's
+  plugin is ``ConnectionDriver(ItsConnection.open, capabilities)``.
+"""
+
+from __future__ import annotations
+
+from .connection import ColumnSQL, SQLAlchemyConnection
+from .pool import Conn, Pool
+from .schema import ColumnFacts, check_requirement, column_facts, ddl_type
+from .settings import COMMON_KEYS, CommonSettings, ConnectSpec, Source, parse_bool
+
+__all__ = [
+    "COMMON_KEYS",
+    "ColumnFacts",
+    "ColumnSQL",
+    "CommonSettings",
+    "Conn",
+    "ConnectSpec",
+    "Pool",
+    "SQLAlchemyConnection",
+    "Source",
+    "check_requirement",
+    "column_facts",
+    "ddl_type",
+    "parse_bool",
+]

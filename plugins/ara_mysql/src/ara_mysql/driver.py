@@ -1,0 +1,167 @@
+"""The ``mysql`` driver: MySQL and MariaDB through SQLAlchemy Core and mysqlclient or PyMySQL.
+
+Reads Asterisk's ``res_config_mysql.conf`` (see :mod:`ara_mysql.config`). Statements are the
+shared ones (:mod:`ara_realtime.sql`) with MySQL's spelling: ``%s`` placeholders,
+```quoted``` identifiers, ``ESCAPE '\\\\'`` (one backslash in MySQL's string syntax).
+Connections use ``CLIENT.FOUND_ROWS``, so ``update`` counts matched rows, and ``utf8mb4``.
+
+Exact matching on MariaDB's default collations (case-insensitive, ``PAD SPACE``): text is
+compared in the column character set's ``_nopad_bin`` collation (``utf8mb4_0900_bin`` on
+MySQL 8). Such a comparison cannot use the column's index, so equality is written
+``col = %s AND col COLLATE x = %s``: the index finds the case-insensitive candidates, the
+second term keeps the exact ones. Columns already in a binary ``NO PAD`` collation are
+compared plainly. Numbers, dates and other non-text columns are selected as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import sqlalchemy
+
+from ara_realtime import Capabilities
+from ara_realtime.driver import ConnectionDriver
+from ara_realtime.sql import Dialect
+from ara_realtime.sql.sqla import ColumnFacts, ColumnSQL, ConnectSpec, SQLAlchemyConnection
+
+from .config import read_config
+
+__all__ = ["DIALECT", "MySQLConnection", "driver", "quote"]
+
+
+def quote(name: str) -> str:
+    """Quote an identifier (`` ` `` doubled); ``db.table`` becomes two quoted parts."""
+    return ".".join("`" + part.replace("`", "``") + "`" for part in name.split("."))
+
+
+DIALECT = Dialect(
+    quote=quote,
+    placeholder="%s",
+    like_escape=" ESCAPE '\\\\'",
+    limit_one=" LIMIT 1",
+    nulls_first="",  # NULL sorts first in ascending order already
+)
+
+#: Server error numbers that are the caller's mistake (unknown column or table, duplicate key,
+#: value too long or of the wrong kind, constraint, syntax, collation mix).
+_QUERY_ERRORS = frozenset(
+    {
+        1048,
+        1050,
+        1054,
+        1059,
+        1060,
+        1062,
+        1064,
+        1074,
+        1103,
+        1109,
+        1136,
+        1146,
+        1166,
+        1216,
+        1217,
+        1253,
+        1264,
+        1265,
+        1267,
+        1271,
+        1292,
+        1300,
+        1364,
+        1366,
+        1367,
+        1406,
+        1451,
+        1452,
+        1690,
+        3819,
+        4025,
+    }
+)
+
+_NOTES = {
+    "codec": "on by default (codec = no turns it off); LIKE and ordering see decoded values",
+    "text_order": "code point order (the _nopad_bin collation of the column's character set)",
+    "require_create": "Asterisk's mysql driver stopped creating columns in 2016; this one does",
+}
+
+_COLUMNS_SQL = (
+    "SELECT COLUMN_NAME, COLLATION_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+    "WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME = %s"
+)
+
+
+def _exact(collation: str | None) -> bool:
+    """True if a collation compares code points with trailing spaces significant."""
+    return collation is not None and (collation == "binary" or collation.endswith("_nopad_bin"))
+
+
+class MySQLConnection(SQLAlchemyConnection):
+    """One MySQL/MariaDB section (or ``read/write`` pair): pooled connections, cached metadata."""
+
+    driver: ClassVar[str] = "mysql"
+    engine_kind: ClassVar[str] = "mysql"
+    dialect: ClassVar[Dialect] = DIALECT
+
+    def reflect_extra(
+        self, conn: sqlalchemy.Connection, schema: str | None, table: str
+    ) -> dict[str, Any]:
+        rows = conn.exec_driver_sql(_COLUMNS_SQL, (schema, table)).fetchall()
+        mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
+        return {
+            name: {"collation": collation, "charset": charset, "mariadb": mariadb}
+            for name, collation, charset in rows
+        }
+
+    def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, Any]) -> ColumnSQL:
+        q = quote(col.name)
+        if col.kind in ("text", "enum"):
+            shown = self.decode_sql(q) if self.codec else q
+            if col.kind == "enum":
+                shown = f"CAST({shown} AS CHAR)"  # ENUMs order by their index otherwise
+            collation = extra.get("collation")
+            if _exact(collation):
+                return ColumnSQL(like=shown, order=shown, decoded=self.codec)
+            exact = _binary_collation(extra.get("charset") or "utf8mb4", extra.get("mariadb", True))
+            return ColumnSQL(
+                eq=f"{q} COLLATE {exact}",
+                like=f"{shown} COLLATE {exact}",
+                order=f"{shown} COLLATE {exact}",
+                assisted=True,
+                decoded=self.codec,
+            )
+        return ColumnSQL(select=f"CAST({q} AS CHAR)")
+
+    def is_query_error(self, exc: Exception) -> bool:
+        args: tuple[Any, ...] = getattr(exc, "args", ())
+        return bool(args) and args[0] in _QUERY_ERRORS
+
+    def create_suffix(self) -> str:
+        return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities.full(codec=self.codec, require_create=True, notes=_NOTES)
+
+    @classmethod
+    def read_config(
+        cls, database: str, settings: Mapping[str, str], config_dir: Path | None
+    ) -> ConnectSpec:
+        return read_config(database, settings, config_dir)
+
+
+def _binary_collation(charset: str, mariadb: bool) -> str:
+    if mariadb:
+        return f"{charset}_nopad_bin"
+    return "utf8mb4_0900_bin" if charset == "utf8mb4" else f"{charset}_bin"
+
+
+# -- the plugin ---------------------------------------------------------------------------
+
+#: The plugin object the ``mysql`` entry point names: every hook calls the connection's method.
+driver = ConnectionDriver(
+    MySQLConnection.open, Capabilities.full(codec=True, require_create=True, notes=_NOTES)
+)

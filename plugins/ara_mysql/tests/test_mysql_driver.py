@@ -1,0 +1,331 @@
+"""mysql-specific behaviour: Asterisk's schemas, exact matching on MariaDB's default collation,
+matched-row counts, read/write sections, failures, configuration."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ara_mysql.config import read_config
+from ara_realtime import BackendError, ConfigError, QueryError, Realtime
+from ara_realtime.plugins import Plugins
+from ara_testservers import MariaDBServer
+
+SCHEMA = Path(__file__).parent / "data" / "asterisk_schema.sql"
+FAMILIES = {
+    "sippeers": "mysql,asterisk",
+    "ps_endpoints": "mysql,asterisk",
+    "ps_aors": "mysql,asterisk",
+    "ps_contacts": "mysql,asterisk",
+    "ps_outbound_publishes": "mysql,asterisk",
+    "ps_inbound_publications": "mysql,asterisk",
+    "musiconhold": "mysql,asterisk",
+    "voicemail": "mysql,asterisk",
+    "extensions.conf": "mysql,asterisk,ast_config",
+}
+
+
+@pytest.fixture(scope="module")
+def asterisk_db(mariadb_server: MariaDBServer) -> Iterator[str]:
+    """A database holding Asterisk's tables in the server's default collation."""
+    name = "asterisk_schema"
+    mariadb_server.sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    mariadb_server.sql(SCHEMA.read_text(), database=name)
+    yield name
+    mariadb_server.sql(f"DROP DATABASE {name}")
+
+
+@pytest.fixture
+def ast(
+    asterisk_db: str, make_rt: Callable[..., Realtime], my_sql: Callable[..., Any]
+) -> Iterator[Realtime]:
+    rt = make_rt(FAMILIES, database="asterisk", dbname=asterisk_db)
+    yield rt
+    for table in (
+        "sippeers",
+        "ps_endpoints",
+        "ps_aors",
+        "ps_contacts",
+        "ps_outbound_publishes",
+        "ps_inbound_publications",
+        "musiconhold",
+        "voicemail",
+        "ast_config",
+    ):
+        my_sql(f"DELETE FROM {asterisk_db}.{table}")
+
+
+def test_sippeers_enums_and_exact_matching(ast: Realtime) -> None:
+    assert (
+        ast.store(
+            "sippeers",
+            {
+                "name": "Alice",
+                "type": "friend",
+                "transport": "udp,tcp",
+                "trustrpid": "yes",
+                "session-timers": "accept",
+                "allow": "ulaw;alaw",
+                "port": "5060",
+            },
+        )
+        == 1
+    )
+    ast.store("sippeers", {"name": "bob ", "type": "peer", "trustrpid": "no"})
+    row = ast.load("sippeers", name="Alice")
+    assert row is not None and row["transport"] == "udp,tcp" and row["allow"] == "ulaw;alaw"
+    assert row["id"].isdigit() and row["port"] == "5060"
+    assert ast.load("sippeers", name="alice") is None  # utf8mb4_general_ci would match
+    assert ast.load("sippeers", name="Alice ") is None  # PAD SPACE would match
+    assert ast.load("sippeers", name="bob") is None
+    assert ast.load("sippeers", name="bob ")["type"] == "peer"  # type: ignore[index]
+    assert ast.load("sippeers", ("name LIKE", "a%")) is None
+    assert ast.load("sippeers", type="FRIEND") is None
+    assert [r["type"] for r in ast.load_multi("sippeers", ("type !=", ""))] == ["friend", "peer"]
+    assert ast.update("sippeers", "name", "bob ", {"type": "user"}) == 1
+    # enums order as text (friend < user), not by their index (friend, user, peer)
+    ast.store("sippeers", {"name": "carol", "type": "peer"})
+    assert [r["type"] for r in ast.load_multi("sippeers", ("type LIKE", "%"))] == [
+        "friend",
+        "peer",
+        "user",
+    ]
+    with pytest.raises(QueryError):
+        ast.update("sippeers", "name", "carol", {"type": "nonsense"})
+    assert ast.load("sippeers", ("session-timers", "accept"))["name"] == "Alice"  # type: ignore[index]
+
+
+def test_point_lookup_keeps_using_the_index(
+    ast: Realtime, my_sql: Callable[..., Any], asterisk_db: str
+) -> None:
+    ast.store("sippeers", {"name": "x"})
+    conn = ast._backends[("mysql", "asterisk")].connection  # type: ignore[attr-defined]
+    info = conn.table("sippeers", "sippeers")
+    from ara_realtime.conditions import Condition
+
+    sql, params = conn.statements.select(info, (Condition("name", "=", "x"),), "s", multi=False)
+    assert "COLLATE" in sql
+    plan = my_sql(f"EXPLAIN {sql.replace('`sippeers`', f'{asterisk_db}.sippeers', 1)}", params)
+    assert plan[0][3] in ("const", "ref", "eq_ref"), plan  # access type: an index, not ALL
+
+
+def test_updates_count_matched_rows(ast: Realtime) -> None:
+    ast.store("sippeers", {"name": "a", "host": "h"})
+    assert ast.update("sippeers", "name", "a", {"host": "h"}) == 1  # unchanged, still matched
+    assert ast.update2("sippeers", {"host": "h"}, {"host": "h"}) == 1
+
+
+def test_pjsip_tables_and_static(ast: Realtime) -> None:
+    ast.store("ps_endpoints", {"id": "100", "100rel": "peer_supported", "direct_media": "no"})
+    assert ast.load("ps_endpoints", ("100rel", "peer_supported"))["id"] == "100"  # type: ignore[index]
+    ast.store("ps_aors", {"id": "100", "max_contacts": "1", "qualify_timeout": "3.5"})
+    assert ast.load("ps_aors", ("qualify_timeout >", "3"))["qualify_timeout"] == "3.5"  # type: ignore[index]
+    ast.store("ps_contacts", {"id": "c1", "expiration_time": "1790000000"})
+    assert ast.load_multi("ps_contacts", ("expiration_time <=", "1790000000"))[0]["id"] == "c1"
+    ast.store("ps_outbound_publishes", {"id": "p", "@body": "a;b", "@context": "x"})
+    assert ast.load("ps_outbound_publishes", ("@body", "a;b")) == {
+        "id": "p",
+        "@body": "a;b",
+        "@context": "x",
+    }
+    ast.store("ps_inbound_publications", {"id": "i", "event_asterisk-mwi": "m"})
+    assert (
+        ast.update2("ps_inbound_publications", {"event_asterisk-mwi": "m"}, {"endpoint": "e"}) == 1
+    )
+    ast.store("musiconhold", {"name": "default", "mode": "files", "stamp": "2026-01-02 03:04:05"})
+    assert ast.load("musiconhold", ("stamp >=", "2026-01-01"))["stamp"] == "2026-01-02 03:04:05"  # type: ignore[index]
+    ast.store("voicemail", {"context": "d", "mailbox": "1", "password": "1234", "volgain": "1.5"})
+    assert ast.load("voicemail", mailbox="1")["volgain"] == "1.50"  # type: ignore[index]
+    for cat, name, val, vm in [("general", "b", "2", "1"), ("general", "a", "1", "0")]:
+        ast.store(
+            "extensions.conf",
+            {
+                "filename": "extensions.conf",
+                "category": cat,
+                "var_name": name,
+                "var_val": val,
+                "cat_metric": "1",
+                "var_metric": vm,
+            },
+        )
+    assert ast.load_config("extensions.conf")["general"].items() == [("a", "1"), ("b", "2")]
+
+
+def test_read_write_sections(
+    mariadb_server: MariaDBServer,
+    my_tables: Callable[[str], str],
+    my_sql: Callable[..., Any],
+    tmp_path: Path,
+    dbapi: str,
+) -> None:
+    mariadb_server.sql("CREATE DATABASE IF NOT EXISTS ara_replica CHARACTER SET utf8mb4")
+    table = my_tables("rw")
+    s = mariadb_server
+    (tmp_path / "res_config_mysql.conf").write_text(
+        f"[writer]\ndbhost = 127.0.0.1\ndbport = {s.port}\ndbname = ara\ndbuser = {s.user}\n"
+        f"dbpass = {s.password}\nrequirements = createclose\ndbapi = {dbapi}\n"
+        f"[reader]\ndbhost = 127.0.0.1\ndbport = {s.port}\ndbname = ara_replica\n"
+        f"dbuser = {s.user}\ndbpass = {s.password}\ndbapi = {dbapi}\n"
+    )
+    (tmp_path / "extconfig.conf").write_text(f"[settings]\nfam => mysql,reader/writer,{table}\n")
+    rt = Realtime.from_config_dir(tmp_path, plugins=Plugins())
+    try:
+        assert rt.require("fam", {"name": ("char", 20)})
+        my_sql(f"CREATE TABLE ara_replica.{table} LIKE ara.{table}")
+        assert rt.store("fam", {"name": "written"}) == 1
+        assert my_sql(f"SELECT name FROM ara.{table}") == [("written",)]
+        assert rt.load("fam", name="written") is None  # reads go to the reader section
+        my_sql(f"INSERT INTO ara_replica.{table} (name) VALUES ('replicated')")
+        assert rt.load("fam", name="replicated") == {"name": "replicated"}
+    finally:
+        rt.close()
+        my_sql(f"DROP TABLE IF EXISTS ara_replica.{table}")
+
+
+def test_server_restart_costs_at_most_one_failed_call(
+    mariadb_server: MariaDBServer, rt: Realtime
+) -> None:
+    for i in range(20):
+        rt.store("peers", {"name": f"p{i}", "port": str(i)})
+    failures: list[str] = []
+    for i in range(150):
+        if i == 50:
+            mariadb_server.restart()
+        try:
+            assert rt.load("peers", name=f"p{i % 20}") is not None
+        except BackendError as exc:
+            failures.append(f"load {i}: {exc}")
+    assert failures == []
+    for i in range(60):
+        if i == 30:
+            mariadb_server.restart()
+        try:
+            rt.update("peers", "name", f"p{i % 20}", {"lastms": str(i)})
+        except BackendError as exc:
+            failures.append(f"update {i}: {exc}")
+    assert len(failures) <= 1, failures
+
+
+def test_pool_exhaustion_times_out_clearly(
+    make_rt: Callable[..., Realtime], my_tables: Callable[[str], str]
+) -> None:
+    table = my_tables("pool")
+    rt = make_rt(
+        {"fam": f"mysql,tiny,{table}"},
+        database="tiny",
+        requirements="createclose",
+        pool_size="1",
+        pool_overflow="0",
+        pool_timeout="0.2",
+    )
+    assert rt.require("fam", {"name": ("char", 10)})
+    assert rt.load("fam", name="x") is None
+    conn = rt._backends[("mysql", "tiny")].connection  # type: ignore[attr-defined]
+    held = conn.reader.acquire()
+    try:
+        with pytest.raises(BackendError, match=r"mysql database 'tiny'.*pool_timeout = 0\.2 s"):
+            rt.load("fam", name="x")
+    finally:
+        conn.reader.release(held)
+
+
+def test_threads_share_the_pool(rt: Realtime) -> None:
+    for i in range(30):
+        rt.store("peers", {"name": f"t{i}", "port": str(i)})
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(100):
+                row = rt.load("peers", name=f"t{(i + k) % 30}")
+                assert row is not None and row["port"] == str((i + k) % 30)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# -- configuration --------------------------------------------------------------------------
+
+
+def test_res_config_mysql_conf_sections(tmp_path: Path) -> None:
+    (tmp_path / "res_config_mysql.conf").write_text(
+        "[general]\ndbhost = db.example\ndbname = asterisk\ndbuser = ast\ndbpass = s3cret-pw\n"
+        "dbport = 3307\ndbcharset = utf8mb4\nrequirements = warn\nssl_ca = /ca.pem\n"
+        "[other]\ndbsock = /run/my.sock\ndbname = two\ndbapi = pymysql\ncodec = off\n"
+    )
+    spec = read_config("general", {}, tmp_path)
+    args = dict(spec.connect_args)
+    assert args.pop("client_flag") == 2
+    assert args == {
+        "host": "db.example",
+        "port": 3307,
+        "database": "asterisk",
+        "user": "ast",
+        "password": "s3cret-pw",
+        "charset": "utf8mb4",
+        "ssl": {"ca": "/ca.pem"},
+    }
+    other = read_config("other", {}, tmp_path)
+    assert other.connect_args["unix_socket"] == "/run/my.sock"
+    assert other.url.drivername == "mysql+pymysql" and not other.settings.codec
+    both = read_config("general/other", {}, tmp_path)
+    assert both.write is not None and both.write.connect_args["database"] == "two"
+    for shown in (repr(spec), spec.label, both.label):
+        assert "s3cret-pw" not in shown
+
+
+def test_legacy_file_name_and_url(tmp_path: Path) -> None:
+    (tmp_path / "res_mysql.conf").write_text("[x]\ndbhost = h\n")
+    assert read_config("x", {}, tmp_path).connect_args["host"] == "h"
+    url = read_config("x", {"url": "mariadb://u:pw@h:1/d", "dbapi": "pymysql"}, None)
+    assert url.url.drivername == "mysql+pymysql" and "pw" not in url.label
+    with pytest.raises(ConfigError, match="mysqlclient"):
+        read_config("x", {"url": "mysql+asyncmy://u@h/d"}, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[db]\ndbhost = h\nnosuch = 1\n",
+            r"res_config_mysql.conf:3: \[db\]: unknown setting 'nosuch'",
+        ),
+        (
+            "[db]\nrequirements = sometimes\n",
+            r"res_config_mysql.conf:2: requirements must be one of",
+        ),
+        ("[db]\ndbhost = h\ndbport = x\n", r"res_config_mysql.conf:3: dbport must be a number"),
+        ("[db]\ndbapi = odbc\n", r"res_config_mysql.conf:2: dbapi must be"),
+        ("[db]\npool_timeout = -1\n", r"res_config_mysql.conf:2: pool_timeout must be at least"),
+    ],
+)
+def test_config_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "res_config_mysql.conf").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        read_config("db", {}, tmp_path)
+
+
+def test_secrets_stay_out_of_errors_logs_and_reprs(
+    mariadb_server: MariaDBServer, caplog: pytest.LogCaptureFixture, dbapi: str
+) -> None:
+    settings = {**mariadb_server.settings(), "dbpass": "wrong-Secret-42", "dbapi": dbapi}
+    rt = Realtime({"fam": "mysql,ara,nosuch"}, {"mysql": {"ara": settings}}, plugins=Plugins())
+    with caplog.at_level(logging.DEBUG), pytest.raises(BackendError) as info:
+        rt.load("fam", name="x")
+    text = str(info.value) + repr(info.value) + caplog.text + repr(rt)
+    assert "Access denied" in str(info.value)
+    assert "wrong-Secret-42" not in text
+    rt.close()
+    time.sleep(0)

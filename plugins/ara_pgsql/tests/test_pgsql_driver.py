@@ -1,0 +1,373 @@
+"""pgsql-specific behaviour: Asterisk's schemas with enums, require, failures, configuration."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ara_pgsql.config import read_config
+from ara_realtime import BackendError, ConfigError, QueryError, Realtime
+from ara_realtime.plugins import Plugins
+from ara_testservers import PostgresServer
+
+SCHEMA = Path(__file__).parent / "data" / "asterisk_schema.sql"
+FAMILIES = {
+    "sippeers": "pgsql,asterisk",
+    "ps_endpoints": "pgsql,asterisk",
+    "ps_auths": "pgsql,asterisk",
+    "ps_aors": "pgsql,asterisk",
+    "ps_contacts": "pgsql,asterisk",
+    "ps_transports": "pgsql,asterisk",
+    "ps_outbound_publishes": "pgsql,asterisk",
+    "ps_inbound_publications": "pgsql,asterisk",
+    "musiconhold": "pgsql,asterisk",
+    "voicemail": "pgsql,asterisk",
+    "extensions.conf": "pgsql,asterisk,ast_config",
+}
+
+
+@pytest.fixture(scope="module")
+def asterisk_db(pg_server: PostgresServer) -> Iterator[str]:
+    """A database holding Asterisk's tables (enum types included); dropped afterwards."""
+    name = "asterisk_schema"
+    pg_server.psql(f"CREATE DATABASE {name} OWNER ara")
+    pg_server.psql("ALTER SCHEMA public OWNER TO ara", database=name)
+    pg_server.psql(SCHEMA.read_text(), database=name, user="ara")
+    yield name
+    pg_server.psql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def ast(asterisk_db: str, make_rt: Callable[..., Realtime]) -> Realtime:
+    return make_rt(FAMILIES, database="asterisk", dbname=asterisk_db)
+
+
+def test_sippeers_enums_without_casts(ast: Realtime) -> None:
+    assert (
+        ast.store(
+            "sippeers",
+            {
+                "name": "alice",
+                "type": "friend",
+                "transport": "udp,tcp",
+                "dtmfmode": "rfc2833",
+                "session-timers": "accept",
+                "trustrpid": "yes",
+                "port": "5060",
+                "allow": "ulaw;alaw",
+            },
+        )
+        == 1
+    )
+    ast.store("sippeers", {"name": "bob", "type": "peer", "trustrpid": "no", "port": "5061"})
+    row = ast.load("sippeers", type="friend", trustrpid="yes")
+    assert row is not None and row["name"] == "alice" and row["transport"] == "udp,tcp"
+    assert row["allow"] == "ulaw;alaw" and row["port"] == "5060" and row["id"].isdigit()
+    assert [r["name"] for r in ast.load_multi("sippeers", ("type LIKE", "%e%"))] == ["alice", "bob"]
+    # enum columns order as text, not in declaration order (friend < peer < user)
+    assert [r["type"] for r in ast.load_multi("sippeers", ("type !=", ""))] == ["friend", "peer"]
+    assert ast.update("sippeers", "name", "bob", {"type": "user", "session-timers": "refuse"}) == 1
+    assert ast.load("sippeers", ("session-timers", "refuse"))["type"] == "user"  # type: ignore[index]
+    assert ast.load_multi("sippeers", ("type >", "p")) == [
+        r for r in ast.load_multi("sippeers", ("name", "bob"))
+    ]
+    assert ast.update2("sippeers", {"trustrpid": "no"}, {"trustrpid": ""}) == 1
+    assert "trustrpid" not in ast.load("sippeers", name="bob")  # type: ignore[operator]
+    with pytest.raises(QueryError, match="enum"):
+        ast.update("sippeers", "name", "bob", {"type": "nonsense"})
+    assert ast.load("sippeers", type="nonsense") is None  # compared as text: just no match
+    assert ast.destroy("sippeers", "name", "alice") == 1
+
+
+def test_pjsip_tables(ast: Realtime) -> None:
+    ast.store(
+        "ps_endpoints",
+        {"id": "100", "100rel": "peer_supported", "direct_media": "no", "dtmf_mode": "auto_info"},
+    )
+    ast.store("ps_endpoints", {"id": "101", "100rel": "yes", "direct_media": "false"})
+    assert ast.load("ps_endpoints", ("100rel", "peer_supported"))["id"] == "100"  # type: ignore[index]
+    assert [r["id"] for r in ast.load_multi("ps_endpoints", ("id LIKE", "10%"))] == ["100", "101"]
+    ast.store("ps_aors", {"id": "100", "max_contacts": "1", "qualify_timeout": "3.5"})
+    assert ast.load("ps_aors", ("qualify_timeout >", "3"))["qualify_timeout"] == "3.5"  # type: ignore[index]
+    ast.store("ps_contacts", {"id": "c1", "expiration_time": "1790000000", "prune_on_boot": "yes"})
+    assert ast.load_multi("ps_contacts", ("expiration_time <=", "1790000000"))[0]["id"] == "c1"
+    ast.store("ps_outbound_publishes", {"id": "p", "@body": "a;b", "@context": "x", "@exten": "1"})
+    assert ast.load("ps_outbound_publishes", ("@body", "a;b")) == {
+        "id": "p",
+        "@body": "a;b",
+        "@context": "x",
+        "@exten": "1",
+    }
+    ast.store("ps_inbound_publications", {"id": "i", "event_asterisk-mwi": "m"})
+    assert (
+        ast.update2("ps_inbound_publications", {"event_asterisk-mwi": "m"}, {"endpoint": "e"}) == 1
+    )
+    ast.store("ps_transports", {"id": "t", "tcp_keepalive_enable": "yes"})
+    assert ast.load("ps_transports", tcp_keepalive_enable="true")["id"] == "t"  # type: ignore[index]
+    ast.store("ps_auths", {"id": "a", "auth_type": "userpass", "password": "pw"})
+    assert ast.load("ps_auths", ("auth_type LIKE", "user%"))["password"] == "pw"  # type: ignore[index]
+
+
+def test_timestamps_numeric_and_static(ast: Realtime) -> None:
+    ast.store("musiconhold", {"name": "default", "mode": "files", "stamp": "2026-01-02 03:04:05"})
+    assert ast.load("musiconhold", ("stamp >=", "2026-01-01"))["stamp"] == "2026-01-02 03:04:05"  # type: ignore[index]
+    ast.store("voicemail", {"context": "d", "mailbox": "1", "password": "1234", "volgain": "1.5"})
+    assert ast.load("voicemail", mailbox="1")["volgain"] == "1.50"  # type: ignore[index]
+    for cat, name, val, cm, vm in [
+        ("general", "b", "2", "1", "1"),
+        ("general", "a", "1", "1", "0"),
+    ]:
+        ast.store(
+            "extensions.conf",
+            {
+                "filename": "extensions.conf",
+                "category": cat,
+                "var_name": name,
+                "var_val": val,
+                "cat_metric": cm,
+                "var_metric": vm,
+            },
+        )
+    cfg = ast.load_config("extensions.conf")
+    assert cfg["general"].items() == [("a", "1"), ("b", "2")]
+
+
+def test_require_modes(
+    make_rt: Callable[..., Realtime],
+    pg_tables: Callable[[str], str],
+    pg_sql: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    table = pg_tables("req")
+    warn = make_rt({"fam": f"pgsql,ara,{table}"}, requirements="warn")
+    with caplog.at_level(logging.WARNING):
+        assert not warn.require("fam", {"name": ("char", 40)})
+    assert "does not exist" in caplog.text
+    close = make_rt({"fam": f"pgsql,close,{table}"}, database="close", requirements="createclose")
+    assert close.require(
+        "fam",
+        {
+            "name": ("char", 40),
+            "tiny": ("integer1", 4),
+            "port": ("uinteger2", 5),
+            "big": ("uinteger4", 10),
+            "huge": ("uinteger8", 20),
+            "f": ("float", 10),
+            "d": ("date", 10),
+            "ts": ("datetime", 19),
+        },
+    )
+    assert close.require("fam", {"extra": ("integer4", 11)})
+    types = dict(
+        pg_sql(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+            (table,),
+        )
+    )
+    assert types == {
+        "name": "character varying",
+        "tiny": "smallint",
+        "port": "integer",
+        "big": "bigint",
+        "huge": "numeric",
+        "f": "double precision",
+        "d": "date",
+        "ts": "timestamp without time zone",
+        "extra": "integer",
+    }
+    char = make_rt({"fam": f"pgsql,char,{table}"}, database="char", requirements="createchar")
+    assert char.require("fam", {"asvarchar": ("uinteger2", 5)})
+    assert pg_sql(
+        "SELECT data_type, character_maximum_length FROM information_schema.columns "
+        "WHERE table_name = %s AND column_name = 'asvarchar'",
+        (table,),
+    ) == [("character varying", 15)]  # room for the ^XX codec: 3 x 5
+    with caplog.at_level(logging.WARNING):
+        assert not warn.require("fam", {"missing": ("char", 10)})
+        assert not warn.require("fam", {"tiny": ("integer4", 11)})
+        assert not warn.require("fam", {"d": ("datetime", 19)})
+        assert warn.require("fam", {"ts": ("date", 10), "port": ("uinteger2", 5)})
+    assert "missing" in caplog.text and "tiny" in caplog.text
+
+
+def test_server_restart_costs_at_most_one_failed_call(
+    pg_server: PostgresServer, rt: Realtime
+) -> None:
+    for i in range(20):
+        rt.store("peers", {"name": f"p{i}", "port": str(i)})
+    failures: list[str] = []
+    for i in range(200):
+        if i == 50:
+            pg_server.restart()
+        try:
+            assert rt.load("peers", name=f"p{i % 20}") is not None
+        except BackendError as exc:
+            failures.append(f"load {i}: {exc}")
+    assert failures == []  # a read is retried once on a fresh connection
+    for i in range(100):
+        if i == 30:
+            pg_server.restart()
+        try:
+            rt.update("peers", "name", f"p{i % 20}", {"lastms": str(i)})
+        except BackendError as exc:
+            failures.append(f"update {i}: {exc}")
+    assert len(failures) <= 1, failures
+
+
+def test_server_down_is_a_backend_error_then_recovers(
+    pg_server: PostgresServer, rt: Realtime
+) -> None:
+    rt.store("peers", {"name": "a"})
+    pg_server.stop()
+    try:
+        with pytest.raises(BackendError, match="pgsql database 'ara'"):
+            rt.load("peers", name="a")
+    finally:
+        pg_server.restart()
+    time.sleep(0.05)
+    rt._backends[("pgsql", "ara")].failed_until = 0  # type: ignore[attr-defined]  # skip back-off
+    assert rt.load("peers", name="a") == {"name": "a"}
+
+
+def test_pool_exhaustion_times_out_clearly(
+    make_rt: Callable[..., Realtime], pg_tables: Callable[[str], str]
+) -> None:
+    table = pg_tables("pool")
+    rt = make_rt(
+        {"fam": f"pgsql,tiny,{table}"},
+        database="tiny",
+        requirements="createclose",
+        pool_size="1",
+        pool_overflow="0",
+        pool_timeout="0.2",
+    )
+    assert rt.require("fam", {"name": ("char", 10)})
+    conn = rt._backends[("pgsql", "tiny")].connection  # type: ignore[attr-defined]
+    held = conn.reader.acquire()
+    try:
+        start = time.monotonic()
+        with pytest.raises(BackendError, match=r"pgsql database 'tiny'.*pool_timeout = 0\.2 s"):
+            rt.load("fam", name="x")
+        assert time.monotonic() - start < 2
+    finally:
+        conn.reader.release(held)
+    assert rt.load("fam", name="x") is None
+
+
+def test_threads_share_the_pool(rt: Realtime) -> None:
+    for i in range(50):
+        rt.store("peers", {"name": f"t{i}", "port": str(i)})
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(200):
+                row = rt.load("peers", name=f"t{(i + k) % 50}")
+                assert row is not None and row["port"] == str((i + k) % 50)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_codec_off_stores_values_as_they_are(
+    make_rt: Callable[..., Realtime], pg_tables: Callable[[str], str], pg_sql: Callable[..., Any]
+) -> None:
+    table = pg_tables("raw")
+    rt = make_rt(
+        {"fam": f"pgsql,raw,{table}"}, database="raw", requirements="createclose", codec="no"
+    )
+    assert rt.require("fam", {"name": ("char", 20), "v": ("char", 20)})
+    rt.store("fam", {"name": "a", "v": "x;y^5E"})
+    assert pg_sql(f'SELECT v FROM "{table}"') == [("x;y^5E",)]
+    assert rt.load("fam", ("v LIKE", "x;%")) == {"name": "a", "v": "x;y^5E"}
+    conn = rt._backends[("pgsql", "raw")].connection  # type: ignore[attr-defined]
+    assert not conn.capabilities.codec
+
+
+# -- configuration --------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "res_pgsql.conf").write_text(text)
+    return tmp_path
+
+
+def test_res_pgsql_conf_general_and_database_sections(tmp_path: Path) -> None:
+    conf = _write(
+        tmp_path,
+        "[general]\ndbhost = db.example\ndbport = 5433\ndbname = asterisk\ndbuser = ast\n"
+        "dbpass = s3cret-pw\nrequirements = createchar\nappname = pbx\nsslmode = require\n"
+        "[other]\ndbname = second\npool_size = 3\ncodec = no\n",
+    )
+    spec = read_config("general", {}, conf)
+    assert spec.connect_args == {
+        "host": "db.example",
+        "port": 5433,
+        "dbname": "asterisk",
+        "user": "ast",
+        "password": "s3cret-pw",
+        "application_name": "pbx",
+        "sslmode": "require",
+    }
+    assert spec.settings.requirements == "createchar" and spec.settings.codec
+    other = read_config("other", {}, conf)
+    assert other.connect_args["dbname"] == "second" and other.connect_args["host"] == "db.example"
+    assert other.settings.pool_size == 3 and not other.settings.codec
+    code = read_config("other", {"dbname": "fromcode"}, conf)
+    assert code.connect_args["dbname"] == "fromcode"
+    for shown in (repr(spec), spec.label, repr(other)):
+        assert "s3cret-pw" not in shown
+
+
+def test_modern_keys_socket_and_url(tmp_path: Path) -> None:
+    spec = read_config("x", {"socket": "/run/postgresql", "user": "u", "password": ""}, None)
+    assert spec.connect_args["host"] == "/run/postgresql" and "password" not in spec.connect_args
+    url = read_config("x", {"url": "postgresql://u:pw@h:1/d", "sslrootcert": "/ca.pem"}, None)
+    assert url.url.drivername == "postgresql+psycopg" and url.url.host == "h"
+    assert url.connect_args == {"sslrootcert": "/ca.pem"} and "pw" not in url.label
+    with pytest.raises(ConfigError, match="psycopg 3"):
+        read_config("x", {"url": "postgresql+psycopg2://u@h/d"}, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[general]\ndbhost = h\nnosuch = 1\n",
+            r"res_pgsql.conf:3: \[general\]: unknown setting 'nosuch'",
+        ),
+        ("[general]\nrequirements = sometimes\n", r"res_pgsql.conf:2: requirements must be one of"),
+        ("[general]\npool_size = many\n", r"res_pgsql.conf:2: pool_size must be a whole number"),
+        ("[general]\ncodec = maybe\n", r"res_pgsql.conf:2: codec must be yes or no"),
+        ("[general]\n\nport = 54x\n", r"res_pgsql.conf:3: port must be a number"),
+    ],
+)
+def test_config_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        read_config("general", {}, _write(tmp_path, text))
+
+
+def test_secrets_stay_out_of_errors_logs_and_reprs(
+    pg_server: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = {**pg_server.settings(), "password": "wrong-Secret-42"}
+    rt = Realtime({"fam": "pgsql,ara,nosuch"}, {"pgsql": {"ara": settings}}, plugins=Plugins())
+    with caplog.at_level(logging.DEBUG), pytest.raises(BackendError) as info:
+        rt.load("fam", name="x")
+    text = str(info.value) + repr(info.value) + caplog.text + repr(rt)
+    text += repr(rt._backends[("pgsql", "ara")])  # type: ignore[attr-defined]
+    assert "password authentication failed" in str(info.value)
+    assert "wrong-Secret-42" not in text
+    rt.close()
