@@ -15,7 +15,7 @@ __all__ = ["INCLUDE", "build_config"]
 INCLUDE = "#include"
 
 _CATEGORY_KEY = itemgetter(0, 3)  # (category, cat_metric): a change starts a new category
-_PAIR = itemgetter(1, 2)  # (var_name, var_val)
+_VAR_NAME = itemgetter(1)
 
 
 def build_config(
@@ -36,7 +36,7 @@ def build_config(
     key: tuple[str, int] | None = None
     for group_key, group in groupby(rows, _CATEGORY_KEY):
         run = list(group)
-        if any(row[1] == INCLUDE for row in run):
+        if INCLUDE in map(_VAR_NAME, run):
             for row in run:
                 if row[1] == INCLUDE:
                     cfg.extend(include(row[2]))
@@ -44,10 +44,10 @@ def build_config(
                 if current is None or key != group_key:
                     current = cfg.add_category(row[0], file=filename)
                     key = group_key
-                current._add_pairs([(row[1], row[2])], filename)
+                current._add_rows([row], filename)
             continue
         if current is None or key != group_key:
             current = cfg.add_category(group_key[0], file=filename)
             key = group_key
-        current._add_pairs(map(_PAIR, run), filename)
+        current._add_rows(run, filename)
     return cfg

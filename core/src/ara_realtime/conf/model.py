@@ -7,7 +7,7 @@ letters only. Templates (``(!)``) are hidden from :class:`Config` look-ups and i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ara_realtime.conf import parser as _parser
@@ -64,7 +64,16 @@ class Variable:
 class Category:
     """A ``[name]`` section: an ordered list of variables, duplicates allowed."""
 
-    __slots__ = ("_inherits", "bases", "file", "lineno", "name", "template", "variables")
+    __slots__ = (
+        "_inherits",
+        "_pending",
+        "_variables",
+        "bases",
+        "file",
+        "lineno",
+        "name",
+        "template",
+    )
 
     def __init__(
         self,
@@ -80,8 +89,22 @@ class Category:
         self.bases: list[str] = list(bases)
         self.file = file
         self.lineno = lineno
-        self.variables: list[Variable] = []
+        self._variables: list[Variable] = []
+        #: rows added in bulk (static configuration), turned into Variables on first use
+        self._pending: list[tuple[Sequence[Sequence[Any]], str | None]] | None = None
         self._inherits: list[str] = []
+
+    @property
+    def variables(self) -> list[Variable]:
+        """Every variable in order, inherited copies first (a mutable list)."""
+        if self._pending is not None:
+            self._materialize()
+        return self._variables
+
+    @variables.setter
+    def variables(self, value: list[Variable]) -> None:
+        self._pending = None
+        self._variables = value
 
     @property
     def inherits(self) -> list[str]:
@@ -90,6 +113,8 @@ class Category:
 
     def items(self) -> list[tuple[str, str]]:
         """All ``(name, value)`` pairs in order, inherited copies included."""
+        if self._pending is not None and not self._variables:
+            return [(r[1], r[2]) for rows, _ in self._pending for r in rows]
         return [(v.name, v.value) for v in self.variables]
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -127,19 +152,30 @@ class Category:
         self.variables.append(var)
         return var
 
-    def _add_pairs(self, pairs: Iterable[tuple[str, str]], file: str | None) -> None:
-        """Append plain ``name = value`` variables in bulk (static rows: the fast path)."""
+    def _add_rows(self, rows: Sequence[Sequence[Any]], file: str | None) -> None:
+        """Append ``name = value`` variables from rows whose items 1 and 2 are name and value.
+
+        The static-configuration fast path: the rows are kept as they are and become
+        :class:`Variable` objects only when :attr:`variables` is first used.
+        """
+        if self._pending is None:
+            self._pending = []
+        self._pending.append((rows, file))
+
+    def _materialize(self) -> None:
+        pending, self._pending = self._pending, None
         new = object.__new__
-        append = self.variables.append
-        for name, value in pairs:
-            var = new(Variable)
-            var.name = name
-            var.value = value
-            var.file = file
-            var.lineno = None
-            var.object = False
-            var.inherited = False
-            append(var)
+        append = self._variables.append
+        for rows, file in pending or ():
+            for row in rows:
+                var = new(Variable)
+                var.name = row[1]
+                var.value = row[2]
+                var.file = file
+                var.lineno = None
+                var.object = False
+                var.inherited = False
+                append(var)
 
     def _inherit(self, base: Category, spelled: str) -> None:
         """Copy ``base``'s variables now (Asterisk's ``ast_category_inherit``)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -246,15 +246,7 @@ class SQLAlchemyConnection:
 
     def _row(self, columns: tuple[str, ...], values: Any) -> Row:
         """A result tuple (every value text or NULL) as a row without NULL/empty columns."""
-        if None in values or "" in values:
-            row = {c: v for c, v in zip(columns, values) if v}
-            if self.codec and "^" in "".join(row.values()):
-                _decode_row(row)
-            return row
-        row = dict(zip(columns, values))  # nothing to leave out: the C-level path
-        if self.codec and "^" in "".join(values):
-            _decode_row(row)
-        return row
+        return _rows(columns, (values,), self.codec)[0]
 
     # -- metadata -----------------------------------------------------------------------------
 
@@ -355,8 +347,7 @@ class SQLAlchemyConnection:
         info = self._tables.get(table) or self.table(table, family)
         sql, params = self.statements.select(info, conds, family, multi=True)
         rows = self._run(self.reader, sql, params, _ALL, (table, family), retry=True)
-        cols = info.columns
-        return [self._row(cols, r) for r in rows]
+        return _rows(info.columns, rows, self.codec)
 
     def update(
         self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
@@ -507,3 +498,18 @@ def _decode_row(row: Row) -> None:
 
 #: A five-column result row as a ``StaticRow``, without a Python-level call per row.
 _static_row = functools.partial(tuple.__new__, StaticRow)
+
+
+def _rows(columns: tuple[str, ...], results: Iterable[Any], codec: bool) -> list[Row]:
+    """Result tuples (every value text or NULL) as rows without NULL/empty columns."""
+    out: list[Row] = []
+    append = out.append
+    for values in results:
+        if all(values):  # nothing to leave out: the C-level path
+            row = dict(zip(columns, values))
+        else:
+            row = {c: v for c, v in zip(columns, values) if v}
+        if codec and "^" in "".join(row.values()):
+            _decode_row(row)
+        append(row)
+    return out
