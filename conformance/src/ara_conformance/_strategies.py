@@ -193,7 +193,9 @@ def condition(
     """
     column = draw(st.sampled_from(list(columns or spec.columns)))
     integer = spec.columns[column].type.is_int
-    usable = [op for op in ops if text_ordering or integer or op not in ("<", "<=", ">", ">=")]
+    usable = [
+        op for op in sorted(ops) if text_ordering or integer or op not in ("<", "<=", ">", ">=")
+    ]
     op = draw(st.sampled_from(usable or ["="]))
     req = spec.columns[column]
     seeds = [p for p in pool if p and (not integer or fits(req, p))]
