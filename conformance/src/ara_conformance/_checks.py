@@ -43,8 +43,8 @@ def check_load(rt: Realtime, family: str, model: Model, conds: Sequence[Cond]) -
     )
     check_row(model, got, what)
     assert got in candidates, (
-        f"{what} returned {got!r}, which is not one of the matching rows "
-        f"{candidates!r} (a merge of several rows, a lost or altered value?)"
+        f"the row returned is not one of the matching rows (a merge of several rows, a lost "
+        f"or altered value?): {what} returned {got!r}, matching {candidates!r}"
     )
     return got
 

@@ -258,9 +258,9 @@ class Model:
         for i in range(1, len(rows)):
             if key(rows[i - 1]) > key(rows[i]):
                 return (
-                    f"row {i} ({column}={rows[i].get(column, '<absent>')!r}) comes after "
-                    f"{column}={rows[i - 1].get(column, '<absent>')!r}; load_multi must order by "
-                    f"the first condition's column ascending, absent values first"
+                    "load_multi must order by the first condition's column ascending, absent "
+                    f"values first: row {i} ({column}={rows[i].get(column, '<absent>')!r}) "
+                    f"comes after {column}={rows[i - 1].get(column, '<absent>')!r}"
                 )
         return None
 
