@@ -260,11 +260,14 @@ def test_tracing_logs_calls_without_settings(
         plugins=plugins,
     )
     with caplog.at_level("DEBUG", logger="ara_realtime.plugins"):
-        rt.require("p", {"name": ("char", 10)})
-        rt.load("p", name="x")
+        rt.require("p", {"name": ("char", 10), "secret": ("char", 20)})
+        rt.store("p", {"name": "x", "secret": "hunter2"})
+        rt.load("p", secret="hunter2")
+        rt.update("p", "secret", "hunter2", {"secret": "s3cr3t"})
     text = caplog.text
-    assert "ara_load" in text and "ara_require" in text
-    assert "dbfile" not in text
+    assert "ara_load" in text and "ara_require" in text and "ara_store" in text
+    assert "secret =" in text  # columns and operators are shown
+    assert "dbfile" not in text and "hunter2" not in text and "s3cr3t" not in text
 
 
 def test_capabilities_default_to_unsupported() -> None:

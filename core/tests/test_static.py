@@ -111,3 +111,17 @@ def test_rows_and_file_give_equal_configs() -> None:
     built = build_config(rows, filename="t.conf", include=lambda name: Config())
     assert built == Config.from_string(text)
     assert Config.from_string(built.to_text()) == built
+
+
+def test_static_fails_over_when_the_primary_is_broken(confdir: Path, plugins: Plugins) -> None:
+    (confdir / "bad.db").write_bytes(b"not a database" * 200)
+    (confdir / "res_config_sqlite3.conf").write_text(
+        "[bad]\ndbfile = bad.db\n[cfg]\ndbfile = cfg.db\n"
+    )
+    rt = _rt(
+        confdir,
+        "db-only.conf => sqlite3,bad,ast_config,1\ndb-only.conf => sqlite3,cfg,ast_config,2\n",
+        plugins,
+    )
+    assert rt.load_config("db-only.conf").get("x", "y") == "z"
+    assert rt._backends[("sqlite3", "bad")].failures == 1

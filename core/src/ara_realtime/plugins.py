@@ -322,8 +322,9 @@ class Plugins:
 
     @staticmethod
     def _before(hook_name: str, impls: Sequence[HookImpl], kwargs: cabc.Mapping[str, Any]) -> None:
+        """Log a hook call without values: settings, written values and lookups may be secret."""
         names = [i.plugin_name for i in impls]
-        shown = {k: v for k, v in kwargs.items() if k != "settings"}
+        shown = {k: _redact(k, v) for k, v in kwargs.items() if k != "settings"}
         log.debug("call %s via %s with %r", hook_name, names, shown)
 
     @staticmethod
@@ -366,6 +367,21 @@ class Plugins:
                 )
             )
         return out
+
+
+def _redact(name: str, value: Any) -> Any:
+    """What tracing shows of one hook argument: columns and operators, never values."""
+    if name == "values":
+        return [column for column, _ in value]
+    if name == "conditions":
+        return [f"{c.column} {c.op}" for c in value]
+    if name == "key":
+        return f"{value.column} {value.op}"
+    if name == "columns":
+        return list(value)
+    if name == "connection":
+        return type(value).__name__
+    return value
 
 
 def _is_plugin_impl(impl: Any) -> bool:

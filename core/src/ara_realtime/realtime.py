@@ -95,13 +95,15 @@ class _Backend:
             hooks.close(conn)
 
     def mark_failed(self, initial: float, ceiling: float) -> None:
-        self.failures += 1
-        delay = min(ceiling, initial * (2 ** (self.failures - 1)))
-        self.failed_until = _now() + delay
+        with self.lock:
+            self.failures += 1
+            delay = min(ceiling, initial * (2 ** (self.failures - 1)))
+            self.failed_until = _now() + delay
 
     def mark_ok(self) -> None:
-        self.failures = 0
-        self.failed_until = 0.0
+        with self.lock:
+            self.failures = 0
+            self.failed_until = 0.0
 
 
 class _Route:
@@ -204,9 +206,14 @@ class Realtime:
 
     def close(self) -> None:
         """Close every open connection."""
-        for backend in self._backends.values():
+        self._close(self._backends.values())
+
+    def _close(self, backends: cabc.Iterable[_Backend]) -> None:
+        for backend in backends:
             try:
-                hooks = self._plugins.hooks(backend.driver) if backend.connection else None
+                hooks = (
+                    self._plugins.hooks(backend.driver) if backend.connection is not None else None
+                )
             except ConfigError:
                 hooks = None
             backend.close(hooks)
@@ -222,8 +229,9 @@ class Realtime:
                 new = load_extconfig(self.config_dir / "extconfig.conf")
             else:
                 new = self._mappings
-            self.close()
-            self._install(new)
+            old = list(self._backends.values())
+            self._install(new)  # new calls use new backends; then the old ones are closed
+            self._close(old)
 
     # -- routing and dispatch -------------------------------------------------------------
 
@@ -250,33 +258,35 @@ class Realtime:
             self._routes[family] = routes
         return routes
 
-    def _bind(self, backend: _Backend) -> dict[str, Any]:
-        """Open the backend if needed; its callable per supported operation."""
+    def _bind(self, backend: _Backend) -> tuple[Any, dict[str, Any]]:
+        """Open the backend if needed; its connection and callable per supported operation."""
         generation = self._plugins.generation
         hooks = self._plugins.hooks(backend.driver)
-        if backend.connection is None:
-            backend.open(hooks)
+        conn = backend.connection
+        if conn is None:
+            conn = backend.open(hooks)
         ops: dict[str, Any] = {
             op: fn for op in backend.capabilities.operations if (fn := hooks.get(op)) is not None
         }
         backend.bound = (generation, ops)
-        return ops
+        return conn, ops
 
     def _invoke(self, route: _Route, family: str, op: str, args: tuple[Any, ...]) -> Any:
         backend = route.backend
         generation, ops = backend.bound
-        if generation != self._plugins.generation or backend.connection is None:
-            ops = self._bind(backend)
+        conn = backend.connection  # read once: a concurrent close() may clear it
+        if generation != self._plugins.generation or conn is None:
+            conn, ops = self._bind(backend)
         fn = ops.get(op)
         if fn is None:
             raise NotSupported(
                 f"driver {backend.driver!r} does not support {op} "
                 f"(mapping {route.mapping.name!r} at {route.mapping.where})"
             )
-        if op == "static":
-            result = fn(backend.connection, route.table, *args)
+        if op == "static":  # rows are read here, inside the failover's reach
+            result = list(fn(conn, route.table, *args))
         else:
-            result = fn(backend.connection, family, route.table, *args)
+            result = fn(conn, family, route.table, *args)
         if backend.failures:
             backend.mark_ok()
         return result
@@ -289,10 +299,11 @@ class Realtime:
             # the common case, one healthy backend: call its bound operation directly
             backend = first.backend
             generation, ops = backend.bound
+            conn = backend.connection
             fn = ops.get(op) if generation == self._plugins.generation else None
             try:
-                if fn is not None and op != "static":
-                    return fn(backend.connection, family, first.table, *args)
+                if fn is not None and conn is not None and op != "static":
+                    return fn(conn, family, first.table, *args)
                 return self._invoke(first, family, op, args)
             except BackendError as exc:
                 failures: list[tuple[str, BaseException]] = []
@@ -369,10 +380,11 @@ class Realtime:
             route = routes[0]
             backend = route.backend
             generation, ops = backend.bound
+            conn = backend.connection
             fn = ops.get("load") if generation == self._plugins.generation else None
-            if fn is not None and not backend.failed_until:
+            if fn is not None and conn is not None and not backend.failed_until:
                 try:
-                    row: Row | None = fn(backend.connection, family, route.table, conds)
+                    row: Row | None = fn(conn, family, route.table, conds)
                 except BackendError as exc:
                     failures: list[tuple[str, BaseException]] = []
                     self._failed(route, exc, failures)

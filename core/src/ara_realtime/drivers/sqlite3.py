@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..capabilities import Capabilities
@@ -113,6 +113,7 @@ class SQLiteConnection:
         self._tables: dict[str, TableInfo] = {}
         #: (table, column) -> (SQL, columns) of ``load`` by one plain equality: the hot path
         self.point: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        self._epoch = 0  # bumped by forget(): a statement built before it is not remembered
 
     def __repr__(self) -> str:
         return f"<SQLiteConnection {self.database!r} {self.path!r}>"
@@ -171,8 +172,8 @@ class SQLiteConnection:
             return QueryError(
                 f"family {family!r}, table {table!r}: {text}", family=family, table=table
             )
-        if isinstance(exc, sqlite3.OperationalError) and (
-            "no such table" in text or "no such column" in text or "syntax error" in text
+        if isinstance(exc, sqlite3.DataError) or (
+            isinstance(exc, sqlite3.OperationalError) and any(m in text for m in _CALLER_MISTAKES)
         ):
             return QueryError(
                 f"family {family!r}, table {table!r}: {text}", family=family, table=table
@@ -223,9 +224,11 @@ class SQLiteConnection:
         return self.forget(table)
 
     def forget(self, name: str) -> bool:
+        self._epoch += 1
         self.statements.clear(name)
-        for key in [k for k in self.point if k[0] == name]:
-            del self.point[key]
+        for key in list(self.point):
+            if key[0] == name:
+                self.point.pop(key, None)
         return self._tables.pop(name, None) is not None
 
     # -- operations ---------------------------------------------------------------------
@@ -237,9 +240,10 @@ class SQLiteConnection:
             raise self._error(exc, table, family) from exc
 
     def load(self, family: str, table: str, conds: tuple[Condition, ...]) -> Row | None:
+        epoch = self._epoch
         info = self._tables.get(table) or self.table(table, family)
         sql, params = self.statements.select(info, conds, family, multi=False)
-        if len(conds) == 1 and conds[0].op == "=" and conds[0].value:
+        if len(conds) == 1 and conds[0].op == "=" and conds[0].value and epoch == self._epoch:
             self.point[(table, conds[0].column)] = (sql, info.columns)
         try:
             row = self.cursor().execute(sql, params).fetchone()
@@ -332,7 +336,7 @@ class SQLiteConnection:
             return "REAL"
         return "TEXT"
 
-    def load_static(self, table: str, filename: str) -> Iterator[StaticRow]:
+    def load_static(self, table: str, filename: str) -> list[StaticRow]:
         check_identifier(table, kind="table")
         info = self.table(table, filename)
         info.check(
@@ -349,14 +353,27 @@ class SQLiteConnection:
         )
         sql = self.statements.static(table)
         rows = self._execute(sql, [filename], table, filename).fetchall()
-        for category, name, value, cat_metric, var_metric in rows:
-            yield StaticRow(
+        return [
+            StaticRow(
                 _text(category),
                 _text(name),
                 _text(value),
                 int(cat_metric or 0),
                 int(var_metric or 0),
             )
+            for category, name, value, cat_metric, var_metric in rows
+        ]
+
+
+#: OperationalError texts that mean the request was wrong, not that the storage failed.
+_CALLER_MISTAKES = (
+    "no such table",
+    "no such column",
+    "syntax error",
+    "too many SQL variables",
+    "string or blob too big",
+    "too many columns",
+)
 
 
 def _affinity(decl: str) -> str:
