@@ -13,6 +13,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+#: The sippeers-like table every benchmark uses (12 columns besides ``id``; ``name`` unique).
+SIPPEERS_COLUMNS = [
+    "name",
+    "host",
+    "ipaddr",
+    "port",
+    "regseconds",
+    "defaultuser",
+    "fullcontact",
+    "useragent",
+    "lastms",
+    "context",
+    "secret",
+    "allow",
+]
+
 
 @dataclass
 class Side:

@@ -34,27 +34,14 @@ from typing import Any
 import MySQLdb
 import psycopg
 import pymysql
-from _harness import Result, compare, print_table
+from _harness import SIPPEERS_COLUMNS, Result, compare, print_table
 
 from ara_realtime import Realtime
 from ara_realtime.conditions import Condition
 from ara_realtime.plugins import Plugins
 from ara_testservers import MariaDBServer, PostgresServer
 
-COLUMNS = [
-    "name",
-    "host",
-    "ipaddr",
-    "port",
-    "regseconds",
-    "defaultuser",
-    "fullcontact",
-    "useragent",
-    "lastms",
-    "context",
-    "secret",
-    "allow",
-]
+COLUMNS = SIPPEERS_COLUMNS
 STATIC_FILE = "big.conf"
 STATIC_ROWS = 10_000
 TARGETS = {"pgsql": 0.85, "static": 0.8, "threads": 1.5}

@@ -17,24 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _harness import compare, print_table
+from _harness import SIPPEERS_COLUMNS, compare, print_table
 
 from ara_realtime import Realtime
 
-COLUMNS = [
-    "name",
-    "host",
-    "ipaddr",
-    "port",
-    "regseconds",
-    "defaultuser",
-    "fullcontact",
-    "useragent",
-    "lastms",
-    "context",
-    "secret",
-    "allow",
-]
+COLUMNS = SIPPEERS_COLUMNS
 
 
 def build(path: Path, rows: int) -> list[str]:

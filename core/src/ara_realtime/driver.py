@@ -12,7 +12,8 @@ methods of the same name (``ara_load`` -> ``connection.load(family, table, condi
     driver = ConnectionDriver(MyConnection)  # entry point: "mydb = my_pkg:driver"
 
 The operations a driver supports are the methods its connection class defines, unless
-``capabilities`` says otherwise. A subclass may override any hook (e.g. a faster ``ara_load``).
+``capabilities`` says otherwise; ``update2`` alone also serves ``update`` (one condition).
+A subclass may override any hook (e.g. a faster ``ara_load``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class ConnectionDriver:
             capabilities = Capabilities()
         if not capabilities.operations and isinstance(connect, type):
             ops = frozenset(op for op in ALL_OPERATIONS if hasattr(connect, METHODS[op]))
+            if "update2" in ops:
+                ops |= {"update"}
             capabilities = replace(capabilities, operations=ops)
         self.capabilities = capabilities
 
@@ -103,7 +106,10 @@ class ConnectionDriver:
         key: Condition,
         values: tuple[tuple[str, str], ...],
     ) -> int:
-        return int(connection.update(family, table, key, values))
+        update = getattr(connection, "update", None)
+        if update is None:  # the single-key form is update2 with one condition
+            return int(connection.update2(family, table, (key,), values))
+        return int(update(family, table, key, values))
 
     @hookimpl
     def ara_update2(

@@ -155,11 +155,6 @@ class MemoryStore:
                 rows.sort(key=lambda r: r.get(first, ""))
             return [self._out(table, r) for r in rows]
 
-    def update(
-        self, family: str, table_name: str, key: Condition, values: tuple[tuple[str, str], ...]
-    ) -> int:
-        return self.update2(family, table_name, (key,), values)
-
     def update2(
         self,
         family: str,

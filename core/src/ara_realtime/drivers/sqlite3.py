@@ -260,11 +260,6 @@ class SQLiteConnection:
         rows = self._execute(sql, params, table, family).fetchall()
         return [{c: v for c, v in zip(cols, r) if v} for r in rows]
 
-    def update(
-        self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
-    ) -> int:
-        return self.update2(family, table, (key,), values)
-
     def update2(
         self,
         family: str,

@@ -349,11 +349,6 @@ class SQLAlchemyConnection:
         rows = self._run(self.reader, sql, params, _ALL, (table, family), retry=True)
         return _rows(info.columns, rows, self.codec)
 
-    def update(
-        self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
-    ) -> int:
-        return self.update2(family, table, (key,), values)
-
     def update2(
         self,
         family: str,
