@@ -161,3 +161,46 @@ def test_threads_share_one_realtime(tmp_path: Path, plugins: Plugins) -> None:
     for n in range(6):
         assert len(rt.load_multi("peers", host=str(n))) == 50
     rt.close()
+
+
+def _store_together(rt: Realtime, threads: int, rows: int) -> list[BaseException]:
+    """Start `threads` threads at once, each storing `rows` rows; what they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def work(n: int) -> None:
+        start.wait()
+        try:
+            for i in range(rows):
+                assert rt.store("peers", {"name": f"t{n}-{i}", "host": "x"}) == 1
+        except BaseException as exc:  # reported by the caller
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=30)
+    return errors
+
+
+def test_first_use_from_many_threads_is_not_a_backend_failure(
+    tmp_path: Path, plugins: Plugins
+) -> None:
+    """Threads that first touch a rollback-mode file together all switch it to WAL in turn.
+
+    SQLite refuses the switch at once ("database is locked", no busy wait) to a connection
+    that would deadlock for the exclusive lock; unserialised, about one start in eight failed.
+    """
+    for attempt in range(40):
+        db = tmp_path / f"t{attempt}.db"
+        _db(db)  # created in rollback-journal mode, as Asterisk or a provisioning script would
+        rt = Realtime(
+            {"peers": "sqlite3,t,peers"}, {"sqlite3": {"t": {"dbfile": str(db)}}}, plugins=plugins
+        )
+        errors = _store_together(rt, threads=6, rows=3)
+        assert not errors, f"attempt {attempt}: {errors[0]}"
+        assert len(rt.load_multi("peers", ("name LIKE", "t%"))) == 18
+        rt.close()
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -110,6 +111,7 @@ class SQLiteConnection:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._wal_lock = threading.Lock()  # this process's connections switch to WAL in turn
         self._tables: dict[str, TableInfo] = {}
         #: (table, column) -> (SQL, columns) of ``load`` by one plain equality: the hot path
         self.point: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
@@ -147,15 +149,39 @@ class SQLiteConnection:
                 check_same_thread=False,
                 cached_statements=256,
             )
+        except sqlite3.Error as exc:
+            raise BackendError(f"sqlite3 {self.path!r}: {exc}") from exc
+        try:
             conn.execute("PRAGMA case_sensitive_like = ON")
             if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
+            conn.close()
             raise BackendError(f"sqlite3 {self.path!r}: {exc}") from exc
         with self._lock:
             self._all.append(conn)
         return conn
+
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (once per file; a no-op after that).
+
+        Leaving rollback mode needs an exclusive lock, and SQLite answers a connection that
+        would deadlock for it with "locked" at once, without its busy handler: so this
+        process's connections take turns, and another process's is waited out here.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause = 0.001
+        with self._wal_lock:
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
     def close(self) -> None:
         """Close every thread's connection."""
