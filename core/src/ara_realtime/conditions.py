@@ -184,15 +184,29 @@ def parse_conditions(
     return tuple(out)
 
 
+#: Column names already found valid by :func:`parse_values` (its hot path's only look-up).
+_COLUMNS: set[str] = set()
+
+
 def parse_values(
     fields: Mapping[str, str] | Iterable[tuple[str, str]], family: str | None = None
 ) -> tuple[tuple[str, str], ...]:
     """Validate the ``column -> value`` pairs of a write (no operators allowed)."""
+    if type(fields) is dict and fields:  # a dict of known columns and clean text: as it is
+        items = tuple(fields.items())
+        for column, value in items:
+            if column not in _COLUMNS or type(value) is not str or "\x00" in value:
+                break
+        else:
+            return items
     pairs = fields.items() if isinstance(fields, Mapping) else fields
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for column, value in pairs:
         check_identifier(column, family=family)
+        if len(_COLUMNS) >= _FIELDS_MAX:
+            _COLUMNS.clear()
+        _COLUMNS.add(column)
         if column in seen:
             raise QueryError(f"column {column!r} given twice", family=family, field=column)
         seen.add(column)

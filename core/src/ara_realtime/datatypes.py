@@ -9,14 +9,28 @@ from typing import NamedTuple
 from .conditions import check_identifier
 from .errors import QueryError
 
-__all__ = ["RQ", "Requirement", "RequirementSpec", "Row", "StaticRow", "parse_requirements"]
+__all__ = [
+    "RQ",
+    "Requirement",
+    "RequirementSpec",
+    "Row",
+    "StaticRow",
+    "StaticTuple",
+    "parse_requirements",
+]
 
 #: One result row: column -> value in the table's column order, NULL/empty columns left out.
 Row = dict[str, str]
 
 
+#: One active row of a static-configuration table as ``ara_load_static`` yields it:
+#: ``(category, var_name, var_val, cat_metric, var_metric)``. A plain tuple, so an SQL driver
+#: hands over its result rows as they come; :class:`StaticRow` is the same row with names.
+StaticTuple = tuple[str, str, str, int, int]
+
+
 class StaticRow(NamedTuple):
-    """One active row of a static-configuration table, as ``ara_load_static`` yields it."""
+    """A :data:`StaticTuple` with names (a driver may build these for readability)."""
 
     category: str
     var_name: str

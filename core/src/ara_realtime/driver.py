@@ -25,7 +25,7 @@ from typing import Any
 
 from .capabilities import ALL_OPERATIONS, Capabilities, Operation
 from .conditions import Condition
-from .datatypes import Requirement, Row, StaticRow
+from .datatypes import Requirement, Row, StaticTuple
 from .hookspecs import hookimpl
 
 __all__ = ["METHODS", "ConnectionDriver"]
@@ -146,6 +146,6 @@ class ConnectionDriver:
         return bool(unload(family, table)) if unload is not None else False
 
     @hookimpl
-    def ara_load_static(self, connection: Any, table: str, filename: str) -> Iterable[StaticRow]:
-        rows: Iterable[StaticRow] = connection.load_static(table, filename)
+    def ara_load_static(self, connection: Any, table: str, filename: str) -> Iterable[StaticTuple]:
+        rows: Iterable[StaticTuple] = connection.load_static(table, filename)
         return rows

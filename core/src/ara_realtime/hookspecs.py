@@ -31,7 +31,7 @@ import pluggy
 
 from .capabilities import Capabilities
 from .conditions import Condition
-from .datatypes import Requirement, Row, StaticRow
+from .datatypes import Requirement, Row, StaticTuple
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -153,10 +153,12 @@ def ara_unload(connection: Any, family: str, table: str) -> bool:
 
 
 @hookspec(firstresult=True)
-def ara_load_static(connection: Any, table: str, filename: str) -> Iterable[StaticRow]:
+def ara_load_static(connection: Any, table: str, filename: str) -> Iterable[StaticTuple]:
     """Yield the active rows (``commented = 0``) of ``filename`` from a static-config table.
 
-    Rows come ordered by ``cat_metric`` descending, ``var_metric`` ascending, then
+    Each row is a tuple ``(category, var_name, var_val, cat_metric, var_metric)`` (NULL
+    texts as ``""``, NULL metrics as ``0``): a ``StaticRow`` or a plain tuple. Rows come
+    ordered by ``cat_metric`` descending, ``var_metric`` ascending, then
     ``category``, then ``var_name``. A ``#include`` row has ``var_name == "#include"`` and the
     file to include in ``var_val``. No rows for the file: an empty iterable.
     """

@@ -284,7 +284,9 @@ class Realtime:
                 f"(mapping {route.mapping.name!r} at {route.mapping.where})"
             )
         if op == "static":  # rows are read here, inside the failover's reach
-            result = list(fn(conn, route.table, *args))
+            result = fn(conn, route.table, *args)
+            if not isinstance(result, list):
+                result = list(result)
         else:
             result = fn(conn, family, route.table, *args)
         if backend.failures:
@@ -411,8 +413,8 @@ class Realtime:
         **values: str,
     ) -> int:
         """Set ``fields`` on the rows whose ``keyfield`` matches ``lookup``; rows matched."""
-        key = parse_conditions([(keyfield, lookup)], None, family)[0]
-        new = parse_values({**(fields or {}), **values}, family)
+        key = parse_pair(keyfield, lookup, family)[0]
+        new = parse_values(_merge(fields, values), family)
         return int(self._run(family, "update", (key, new)))
 
     def update2(
@@ -434,7 +436,7 @@ class Realtime:
         self, family: str, fields: cabc.Mapping[str, str] | None = None, /, **values: str
     ) -> int:
         """Insert one row; returns 1."""
-        new = parse_values({**(fields or {}), **values}, family)
+        new = parse_values(_merge(fields, values), family)
         return int(self._run(family, "store", (new,)))
 
     def destroy(
@@ -508,3 +510,10 @@ class Realtime:
         if self._static_routes(name) is None:
             return None
         return self._load_config(name, stack)
+
+
+def _merge(fields: cabc.Mapping[str, str] | None, values: dict[str, str]) -> cabc.Mapping[str, str]:
+    """The columns of a write given as a mapping and/or keywords (the mapping as it is)."""
+    if fields is None:
+        return values
+    return {**fields, **values} if values else fields

@@ -7,7 +7,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from .conf import Category, Config
-from .datatypes import StaticRow
+from .datatypes import StaticTuple
 
 __all__ = ["INCLUDE", "build_config"]
 
@@ -15,11 +15,13 @@ __all__ = ["INCLUDE", "build_config"]
 INCLUDE = "#include"
 
 _CATEGORY_KEY = itemgetter(0, 3)  # (category, cat_metric): a change starts a new category
+_CATEGORY = itemgetter(0)
 _VAR_NAME = itemgetter(1)
+_CAT_METRIC = itemgetter(3)
 
 
 def build_config(
-    rows: Iterable[StaticRow],
+    rows: Iterable[StaticTuple],
     *,
     filename: str,
     include: Callable[[str], Config],
@@ -32,6 +34,11 @@ def build_config(
     it goes on afterwards). Runs of rows of one category are added in bulk.
     """
     cfg = Config() if into is None else into
+    if not isinstance(rows, list):
+        rows = list(rows)
+    if INCLUDE not in map(_VAR_NAME, rows):
+        _build_plain(cfg, rows, filename)
+        return cfg
     current: Category | None = None
     key: tuple[str, int] | None = None
     for group_key, group in groupby(rows, _CATEGORY_KEY):
@@ -51,3 +58,20 @@ def build_config(
             key = group_key
         current._add_rows(run, filename)
     return cfg
+
+
+def _build_plain(cfg: Config, rows: list[StaticTuple], filename: str) -> None:
+    """``build_config`` for rows without ``#include``: one category per run, C-level grouping.
+
+    Runs are found by category name alone (cheaper than a (name, metric) key per row); a
+    run whose rows do not share one ``cat_metric`` is split further.
+    """
+    append = cfg._categories.append
+    bulk = Category._from_rows
+    for name, group in groupby(rows, _CATEGORY):
+        run = list(group)
+        if len(set(map(_CAT_METRIC, run))) == 1:
+            append(bulk(name, run, filename))
+        else:
+            for _, part in groupby(run, _CAT_METRIC):
+                append(bulk(name, list(part), filename))

@@ -152,6 +152,20 @@ class Category:
         self.variables.append(var)
         return var
 
+    @classmethod
+    def _from_rows(cls, name: str, rows: Sequence[Sequence[Any]], file: str | None) -> Category:
+        """A plain category holding ``rows`` in bulk (see :meth:`_add_rows`); no checks."""
+        cat = object.__new__(cls)
+        cat.name = name
+        cat.template = False
+        cat.bases = []
+        cat.file = file
+        cat.lineno = None
+        cat._variables = []
+        cat._pending = [(rows, file)]
+        cat._inherits = []
+        return cat
+
     def _add_rows(self, rows: Sequence[Sequence[Any]], file: str | None) -> None:
         """Append ``name = value`` variables from rows whose items 1 and 2 are name and value.
 
