@@ -51,12 +51,12 @@ def build_config(
                 if current is None or key != group_key:
                     current = cfg.add_category(row[0], file=filename)
                     key = group_key
-                current._add_rows([row], filename)
+                current._add_rows([row])
             continue
         if current is None or key != group_key:
             current = cfg.add_category(group_key[0], file=filename)
             key = group_key
-        current._add_rows(run, filename)
+        current._add_rows(run)
     return cfg
 
 

@@ -7,7 +7,7 @@ letters only. Templates (``(!)``) are hidden from :class:`Config` look-ups and i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ara_realtime.conf import parser as _parser
@@ -90,9 +90,10 @@ class Category:
         self.file = file
         self.lineno = lineno
         self._variables: list[Variable] = []
-        #: rows added in bulk (static configuration), turned into Variables on first use
-        self._pending: list[tuple[Sequence[Sequence[Any]], str | None]] | None = None
-        self._inherits: list[str] = []
+        #: rows added in bulk (static configuration; items 1 and 2 are name and value), turned
+        #: into Variables of this category's file on first use
+        self._pending: list[Sequence[Any]] | None = None
+        self._inherits: Sequence[str] = ()
 
     @property
     def variables(self) -> list[Variable]:
@@ -114,7 +115,7 @@ class Category:
     def items(self) -> list[tuple[str, str]]:
         """All ``(name, value)`` pairs in order, inherited copies included."""
         if self._pending is not None and not self._variables:
-            return [(r[1], r[2]) for rows, _ in self._pending for r in rows]
+            return [(r[1], r[2]) for r in self._pending]
         return [(v.name, v.value) for v in self.variables]
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -153,8 +154,12 @@ class Category:
         return var
 
     @classmethod
-    def _from_rows(cls, name: str, rows: Sequence[Sequence[Any]], file: str | None) -> Category:
-        """A plain category holding ``rows`` in bulk (see :meth:`_add_rows`); no checks."""
+    def _from_rows(cls, name: str, rows: list[Any], file: str | None) -> Category:
+        """A plain category of ``file`` that takes over ``rows`` (see :meth:`_add_rows`).
+
+        No checks, and as few objects as can be: a loaded static file keeps one of these per
+        category alive, and each object that survives adds to Python's full GC passes.
+        """
         cat = object.__new__(cls)
         cat.name = name
         cat.template = False
@@ -162,39 +167,40 @@ class Category:
         cat.file = file
         cat.lineno = None
         cat._variables = []
-        cat._pending = [(rows, file)]
-        cat._inherits = []
+        cat._pending = rows
+        cat._inherits = ()
         return cat
 
-    def _add_rows(self, rows: Sequence[Sequence[Any]], file: str | None) -> None:
+    def _add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         """Append ``name = value`` variables from rows whose items 1 and 2 are name and value.
 
         The static-configuration fast path: the rows are kept as they are and become
-        :class:`Variable` objects only when :attr:`variables` is first used.
+        :class:`Variable` objects (of this category's file) when :attr:`variables` is first
+        used.
         """
         if self._pending is None:
             self._pending = []
-        self._pending.append((rows, file))
+        self._pending.extend(rows)
 
     def _materialize(self) -> None:
-        pending, self._pending = self._pending, None
+        rows, self._pending = self._pending, None
         new = object.__new__
+        file = self.file
         append = self._variables.append
-        for rows, file in pending or ():
-            for row in rows:
-                var = new(Variable)
-                var.name = row[1]
-                var.value = row[2]
-                var.file = file
-                var.lineno = None
-                var.object = False
-                var.inherited = False
-                append(var)
+        for row in rows or ():
+            var = new(Variable)
+            var.name = row[1]
+            var.value = row[2]
+            var.file = file
+            var.lineno = None
+            var.object = False
+            var.inherited = False
+            append(var)
 
     def _inherit(self, base: Category, spelled: str) -> None:
         """Copy ``base``'s variables now (Asterisk's ``ast_category_inherit``)."""
         self.bases.append(spelled)
-        self._inherits.append(base.name)
+        self._inherits = [*self._inherits, base.name]
         self.variables.extend([v._copy(inherited=True) for v in list(base.variables)])
 
     def _copy(self) -> Category:
