@@ -243,6 +243,30 @@ def test_write_requires_values(rt: Realtime) -> None:
         rt.update2("peers", {"name": "a"}, [("host", "1"), ("host", "2")])  # type: ignore[arg-type]
 
 
+def test_write_columns_from_any_mapping_never_from_a_sequence(rt: Realtime) -> None:
+    """The columns of a write come from a mapping (anything ``{**m}`` accepts, such as a
+    ``sqlite3.Row``) plus keywords, which win; a list is refused, never read as pairs."""
+    import sqlite3
+    from types import MappingProxyType
+
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    row = db.execute("SELECT 'zz' AS name, 'ab' AS host").fetchone()
+    assert rt.store("peers", row) == 1
+    assert rt.load("peers", name="zz") == {"name": "zz", "host": "ab"}
+    assert rt.update("peers", "name", "zz", MappingProxyType({"host": "cd"})) == 1
+    fields = {"host": "ef"}
+    assert rt.update("peers", "name", "zz", fields, host="gh") == 1
+    assert fields == {"host": "ef"}
+    assert rt.load("peers", name="zz") == {"name": "zz", "host": "gh"}
+    for bad in (["ab", "cd"], [("name", "x")]):
+        with pytest.raises(QueryError, match="must be a mapping, not list"):
+            rt.store("peers", bad)  # type: ignore[arg-type]
+        with pytest.raises(QueryError, match="must be a mapping, not list"):
+            rt.update("peers", "name", "zz", bad)  # type: ignore[arg-type]
+    assert rt.load_multi("peers", ("name LIKE", "%")) == [{"name": "zz", "host": "gh"}]
+
+
 def test_keyword_and_mapping_conditions(rt: Realtime) -> None:
     _store(rt, name="a", host="h", context="c")
     assert rt.load("peers", {"name": "a", "host": "h"}, context="c") is not None

@@ -204,3 +204,42 @@ def test_first_use_from_many_threads_is_not_a_backend_failure(
         rt.close()
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_file_locked_by_another_process_fails_each_thread_within_busy_timeout(
+    tmp_path: Path, plugins: Plugins
+) -> None:
+    """Threads queued for the WAL switch wait ``busy_timeout`` in all, not one each in turn."""
+    db = tmp_path / "t.db"
+    _db(db, "a")
+    other = sqlite3.connect(db, isolation_level=None)  # another process, as far as SQLite knows
+    other.execute("BEGIN EXCLUSIVE")
+    rt = Realtime(
+        {"peers": "sqlite3,t,peers"},
+        {"sqlite3": {"t": {"dbfile": str(db), "busy_timeout": "300"}}},
+        plugins=plugins,
+    )
+    took: list[float] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def work() -> None:
+        start.wait()
+        t0 = time.monotonic()
+        try:
+            rt.load("peers", name="a")
+        except BackendError as exc:
+            errors.append(exc)
+        took.append(time.monotonic() - t0)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    other.rollback()
+    other.close()
+    assert len(errors) == 4 and all("locked" in str(e) for e in errors)
+    assert max(took) < 0.9, f"waits {sorted(took)}: queued threads added their timeouts up"
+    assert rt.load("peers", name="a") == {"name": "a", "host": "h"}  # fine once released
+    rt.close()

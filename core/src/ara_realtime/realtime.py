@@ -414,7 +414,7 @@ class Realtime:
     ) -> int:
         """Set ``fields`` on the rows whose ``keyfield`` matches ``lookup``; rows matched."""
         key = parse_pair(keyfield, lookup, family)[0]
-        new = parse_values(_merge(fields, values), family)
+        new = parse_values(_merge(fields, values, family), family)
         return int(self._run(family, "update", (key, new)))
 
     def update2(
@@ -436,7 +436,7 @@ class Realtime:
         self, family: str, fields: cabc.Mapping[str, str] | None = None, /, **values: str
     ) -> int:
         """Insert one row; returns 1."""
-        new = parse_values(_merge(fields, values), family)
+        new = parse_values(_merge(fields, values, family), family)
         return int(self._run(family, "store", (new,)))
 
     def destroy(
@@ -512,8 +512,17 @@ class Realtime:
         return self._load_config(name, stack)
 
 
-def _merge(fields: cabc.Mapping[str, str] | None, values: dict[str, str]) -> cabc.Mapping[str, str]:
-    """The columns of a write given as a mapping and/or keywords (the mapping as it is)."""
+def _merge(
+    fields: cabc.Mapping[str, str] | None, values: dict[str, str], family: str
+) -> cabc.Mapping[str, str]:
+    """The columns of a write given as a mapping and/or keywords (a plain dict as it is)."""
     if fields is None:
         return values
-    return {**fields, **values} if values else fields
+    if type(fields) is dict and not values:
+        return fields
+    try:
+        return {**fields, **values}
+    except TypeError:
+        raise QueryError(
+            f"the columns to write must be a mapping, not {type(fields).__name__}", family=family
+        ) from None

@@ -168,12 +168,17 @@ class SQLiteConnection:
 
         Leaving rollback mode needs an exclusive lock, and SQLite answers a connection that
         would deadlock for it with "locked" at once, without its busy handler: so this
-        process's connections take turns, and another process's is waited out here.
+        process's connections take turns, and another process's is waited out here. Each
+        caller waits at most ``busy_timeout`` in all, its turn included.
         """
         deadline = time.monotonic() + self.timeout
-        pause = 0.001
-        with self._wal_lock:
+        if not self._wal_lock.acquire(timeout=self.timeout):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            pause = 0.001
             while True:
+                left = max(0, int((deadline - time.monotonic()) * 1000))
+                conn.execute(f"PRAGMA busy_timeout = {left}")
                 try:
                     conn.execute("PRAGMA journal_mode = WAL")
                     return
@@ -182,6 +187,9 @@ class SQLiteConnection:
                         raise
                 time.sleep(pause)
                 pause = min(pause * 2, 0.05)
+        finally:
+            self._wal_lock.release()
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
     def close(self) -> None:
         """Close every thread's connection."""

@@ -186,13 +186,6 @@ class Statements:
             return [encode(value) if enc else value]
         return [encode(conds[i].value) if enc else conds[i].value for i, enc in plan]
 
-    @staticmethod
-    def _shape(conds: tuple[Condition, ...]) -> tuple[object, ...]:
-        if len(conds) == 1:
-            c = conds[0]
-            return (c.column, c.op, _flag(c))
-        return tuple((c.column, c.op, _flag(c)) for c in conds)
-
     # -- statements -------------------------------------------------------------------------
 
     def select(
@@ -237,7 +230,7 @@ class Statements:
     ) -> tuple[str, list[object]]:
         """``UPDATE ... SET ... WHERE ...``."""
         cols = tuple(c for c, _ in values)
-        key = ("update", info.name, cols, self._shape(conds))
+        key = ("update", info.name, cols, _shape(conds))
         hit = self._cache.get(key)
         if hit is None:
             info.check([c.column for c in conds], family)
@@ -273,7 +266,7 @@ class Statements:
         self, info: TableInfo, conds: tuple[Condition, ...], family: str
     ) -> tuple[str, list[object]]:
         """``DELETE FROM ... WHERE ...``."""
-        key = ("delete", info.name, self._shape(conds))
+        key = ("delete", info.name, _shape(conds))
         hit = self._cache.get(key)
         if hit is None:
             info.check([c.column for c in conds], family)
