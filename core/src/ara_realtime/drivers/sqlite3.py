@@ -26,6 +26,7 @@ from ..driver import ConnectionDriver
 from ..errors import BackendError, ConfigError, QueryError
 from ..hookspecs import hookimpl
 from ..sql import Dialect, Statements, TableInfo
+from ..sql.tables import TableCache
 
 __all__ = ["SQLiteConnection", "SQLiteDriver", "driver", "quote"]
 
@@ -73,7 +74,7 @@ def _read_settings(
     return merged, where
 
 
-class SQLiteConnection:
+class SQLiteConnection(TableCache):
     """One database file; a connection per thread, metadata and statements cached."""
 
     def __init__(
@@ -107,12 +108,11 @@ class SQLiteConnection:
                 f"sqlite3 database {database!r}: busy_timeout must be milliseconds, "
                 f"got {merged['busy_timeout']!r}"
             ) from None
-        self.statements = Statements(DIALECT)
+        self._init_tables(Statements(DIALECT))
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._wal_lock = threading.Lock()  # this process's connections switch to WAL in turn
-        self._tables: dict[str, TableInfo] = {}
         #: (table, column) -> (SQL, columns) of ``load`` by one plain equality: the hot path
         self.point: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._epoch = 0  # bumped by forget(): a statement built before it is not remembered
@@ -216,19 +216,9 @@ class SQLiteConnection:
 
     # -- metadata -----------------------------------------------------------------------
 
-    def table(self, name: str, family: str) -> TableInfo:
-        """Cached column facts of ``name``; ``QueryError`` if the table does not exist."""
-        info = self._tables.get(name)
-        if info is None:
-            info = self._describe(name, family)
-            if info is None:
-                raise QueryError(
-                    f"family {family!r}: table {name!r} does not exist in {self.path!r}",
-                    family=family,
-                    table=name,
-                )
-            self._tables[name] = info
-        return info
+    @property
+    def where(self) -> str:
+        return repr(self.path)
 
     def _describe(self, name: str, family: str) -> TableInfo | None:
         check_identifier(name, kind="table", family=family)
@@ -254,16 +244,13 @@ class SQLiteConnection:
             extra={"types": types},
         )
 
-    def unload(self, family: str, table: str) -> bool:
-        return self.forget(table)
-
     def forget(self, name: str) -> bool:
+        """Also drop ``name``'s point statements (and keep in-flight ones from coming back)."""
         self._epoch += 1
-        self.statements.clear(name)
         for key in list(self.point):
             if key[0] == name:
                 self.point.pop(key, None)
-        return self._tables.pop(name, None) is not None
+        return super().forget(name)
 
     # -- operations ---------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ DB-API connection -> ``cursor.execute`` -> a ``dict`` from the row tuple.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -31,6 +30,7 @@ from ...datatypes import Requirement, Row, StaticTuple
 from ...errors import BackendError, ConfigError, QueryError
 from ..codec import decode, encode
 from ..statements import Dialect, Statements, TableInfo
+from ..tables import TableCache
 from .pool import Conn, Pool, _reason
 from .schema import ColumnFacts, check_requirement, column_facts, ddl_type
 from .settings import ConnectSpec
@@ -67,7 +67,7 @@ class ColumnSQL:
     decoded: bool = False
 
 
-class SQLAlchemyConnection:
+class SQLAlchemyConnection(TableCache):
     """One database (or a ``read/write`` pair) of an SQL driver built on SQLAlchemy."""
 
     #: The driver name (``pgsql``, ``mysql``).
@@ -84,9 +84,7 @@ class SQLAlchemyConnection:
         self.settings = (spec.write or spec).settings
         self.codec = self.settings.codec
         self.mode = self.settings.requirements
-        self.statements = Statements(self.dialect, codec=self.codec)
-        self._tables: dict[str, TableInfo] = {}
-        self._lock = threading.Lock()
+        self._init_tables(Statements(self.dialect, codec=self.codec))
         self.reader = self._pool(spec)
         self.writer = self._pool(spec.write) if spec.write is not None else self.reader
 
@@ -256,20 +254,9 @@ class SQLAlchemyConnection:
 
     # -- metadata -----------------------------------------------------------------------------
 
-    def table(self, name: str, family: str) -> TableInfo:
-        """Cached facts of table ``name``, reflected on first use; ``QueryError`` if absent."""
-        info = self._tables.get(name)
-        if info is None:
-            info = self._describe(name, family)
-            if info is None:
-                raise QueryError(
-                    f"family {family!r}: table {name!r} does not exist in {self.label}",
-                    family=family,
-                    table=name,
-                )
-            with self._lock:
-                self._tables[name] = info
-        return info
+    @property
+    def where(self) -> str:
+        return self.label
 
     def _describe(self, name: str, family: str) -> TableInfo | None:
         check_identifier(name, kind="table", family=family)
@@ -330,16 +317,6 @@ class SQLAlchemyConnection:
             assisted=frozenset(assisted),
             decoded=frozenset(decoded),
         )
-
-    def unload(self, family: str, table: str) -> bool:
-        """Drop cached metadata and statements of ``table``; ``True`` if it was cached."""
-        return self.forget(table)
-
-    def forget(self, name: str) -> bool:
-        """Drop cached metadata and statements of ``name``; ``True`` if it was cached."""
-        with self._lock:
-            self.statements.clear(name)
-            return self._tables.pop(name, None) is not None
 
     # -- operations ---------------------------------------------------------------------------
 
