@@ -225,10 +225,17 @@ class Target:
         static: str | None = None,
         faults: bool = False,
         extra_columns: Mapping[str, Mapping[str, Requirement]] | None = None,
+        observers: Sequence[object] = (),
     ) -> Session:
         """A fresh, empty mapping: see :class:`Session`."""
         return Session(
-            self, families, roles=roles, static=static, faults=faults, extra_columns=extra_columns
+            self,
+            families,
+            roles=roles,
+            static=static,
+            faults=faults,
+            extra_columns=extra_columns,
+            observers=observers,
         )
 
     def close(self) -> None:
@@ -274,7 +281,8 @@ class Session:
     to a table in that role's database. ``static`` names a family whose table is also mapped
     as ``global`` (so ``rt.load_config`` reads it). ``direct(role)`` is a ``Realtime`` mapped
     to one role only, for seeding and inspecting. ``faults=True`` registers the fault injector
-    when the target has no real outage.
+    when the target has no real outage; ``observers`` are further wrapper plugins (a test
+    that looks at what the driver's hooks return).
     """
 
     def __init__(
@@ -286,6 +294,7 @@ class Session:
         static: str | None = None,
         faults: bool = False,
         extra_columns: Mapping[str, Mapping[str, Requirement]] | None = None,
+        observers: Sequence[object] = (),
     ) -> None:
         self.target = target
         self.roles = tuple(roles)
@@ -295,6 +304,10 @@ class Session:
             plugins = target.make_plugins()
             self.injector = FaultInjector()
             plugins.add_plugin(self.injector, name=_FAULTS_NAME)
+        if observers:
+            plugins = plugins if plugins is not target.plugins else target.make_plugins()
+            for i, observer in enumerate(observers):
+                plugins.add_plugin(observer, name=f"ara-conformance-observer-{i}")
         self.plugins = plugins
         self.specs: dict[tuple[str, str], TableSpec] = {}
         self.tables: dict[tuple[str, str], str] = {}

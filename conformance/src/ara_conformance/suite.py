@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, cast
 
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-from ara_realtime import BackendError, Capabilities, Config, NotSupported, QueryError
+from ara_realtime import BackendError, Capabilities, Config, NotSupported, QueryError, hookimpl
 from ara_realtime.capabilities import ALL_OPERATIONS, Operation
 from ara_realtime.datatypes import RQ, Requirement
 
@@ -868,8 +868,21 @@ class RequireTests(ConformanceBase):
 _STATIC_FAMILY = "ast_config"
 
 
-def _static_session(target: Target) -> Session:
-    return target.open({_STATIC_FAMILY: STATIC}, static=_STATIC_FAMILY)
+def _static_session(target: Target, *observers: object) -> Session:
+    return target.open({_STATIC_FAMILY: STATIC}, static=_STATIC_FAMILY, observers=observers)
+
+
+class _StaticRowsSeen:
+    """Wrapper plugin keeping what ``ara_load_static`` returned, as a list per call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Any]] = []
+
+    @hookimpl(wrapper=True)
+    def ara_load_static(self, connection: object) -> Generator[None, Any, Any]:
+        rows = list((yield))
+        self.calls.append(rows)
+        return rows
 
 
 def _store_static(s: Session, rowlist: list[StaticModelRow]) -> None:
@@ -954,6 +967,40 @@ class StaticTests(ConformanceBase):
             got = s.rt.load_config("main.conf")
             _assert_config(got, static_config(rowlist, "main.conf"), "#include")
             assert [c.name for c in got] == ["general", "included", "late"]
+
+    @conformance("static", ops=("static", "store"))
+    def test_static_rows_have_the_hooks_shape(self, ara_target: Target) -> None:
+        """``ara_load_static`` yields ``(category, var_name, var_val, cat_metric, var_metric)``
+        tuples: three ``str`` and two ``int``, the active rows of the file in contract order.
+
+        Usually broken by: metrics handed over as text or decimals, extra columns (``id``,
+        ``filename``), rows as dicts.
+        """
+        rowlist = [
+            StaticModelRow("shape.conf", "b", "x", "1;2", 7, 2),
+            StaticModelRow("shape.conf", "a", "y", "3", 7, 2),
+            StaticModelRow("shape.conf", "b", "z", "^4", 7, 0),
+            StaticModelRow("shape.conf", "c", "w", "5", 12, 9),
+            StaticModelRow("shape.conf", "c", "v", "6", 0, 1, commented=1),
+            StaticModelRow("other.conf", "c", "u", "7", 3, 3),
+        ]
+        seen = _StaticRowsSeen()
+        with _static_session(ara_target, seen) as s:
+            _store_static(s, rowlist)
+            s.rt.load_config("shape.conf")
+        assert seen.calls, "ara_load_static was never called"
+        got = seen.calls[0]
+        for row in got:
+            types = tuple(type(v).__name__ for v in row) if isinstance(row, tuple) else None
+            assert types == ("str", "str", "str", "int", "int"), (
+                f"a static row must be a (str, str, str, int, int) tuple, got {row!r}"
+            )
+        active = [r for r in rowlist if r.filename == "shape.conf" and not r.commented]
+        active.sort(key=lambda r: (-r.cat_metric, r.var_metric, r.category, r.var_name))
+        want = [(r.category, r.var_name, r.var_val, r.cat_metric, r.var_metric) for r in active]
+        assert [tuple(r) for r in got] == want, (
+            f"static rows: ara_load_static gave {got!r}, the contract says {want!r}"
+        )
 
     @conformance("static", ops=("static", "store"))
     def test_static_file_without_rows_is_empty(self, ara_target: Target) -> None:

@@ -370,6 +370,17 @@ class WrongStaticOrder(Driver):
         ]
 
 
+class MetricsAsText(Driver):
+    """Static rows in the right order, but ``cat_metric``/``var_metric`` handed over as text
+    (what a driver selecting ``CAST(... AS CHAR)`` for every column would do)."""
+
+    @hookimpl
+    def ara_load_static(
+        self, connection: RefConnection, table: str, filename: str
+    ) -> list[tuple[str, ...]]:
+        return [(*r[:3], str(r[3]), str(r[4])) for r in connection.load_static(table, filename)]
+
+
 class CaseFolding(Driver):
     """Matching ignores letter case, but the driver does not declare case_insensitive."""
 
@@ -743,6 +754,13 @@ BROKEN: tuple[Case, ...] = (
             "test_static_config_round_trip": "round trip",
         },
         passes=("test_static_file_without_rows_is_empty",),
+    ),
+    _case(
+        "static-metrics-as-text",
+        MetricsAsText,
+        ("StaticTests",),
+        fail={"test_static_rows_have_the_hooks_shape": "(str, str, str, int, int)"},
+        passes=("test_static_row_order_and_categories", "test_static_include_rows"),
     ),
     Case(
         "unescaped",
