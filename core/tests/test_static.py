@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ara_realtime import BackendError, Config, ConfigError, Realtime
+from ara_realtime import BackendError, Config, ConfigError, QueryError, Realtime
 from ara_realtime.datatypes import StaticRow
 from ara_realtime.plugins import Plugins
 from ara_realtime.static import build_config
@@ -125,3 +125,64 @@ def test_static_fails_over_when_the_primary_is_broken(confdir: Path, plugins: Pl
     )
     assert rt.load_config("db-only.conf").get("x", "y") == "z"
     assert rt._backends[("sqlite3", "bad")].failures == 1
+
+
+def test_sqlite3_static_rows_take_the_hooks_shape_from_loose_storage(
+    tmp_path: Path, plugins: Plugins
+) -> None:
+    """SQLite stores any type in any column: the driver still hands over (str, str, str, int,
+    int), NULL texts as "" and NULL metrics as 0, numbers in text columns as their text."""
+    db = tmp_path / "loose.db"
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE ast_config (id INTEGER PRIMARY KEY, cat_metric, var_metric, "
+        "commented INTEGER NOT NULL DEFAULT 0, filename, category, var_name, var_val)"
+    )
+    conn.executemany(
+        "INSERT INTO ast_config (cat_metric, var_metric, filename, category, var_name, var_val) "
+        "VALUES (?, ?, 'l.conf', ?, ?, ?)",
+        [
+            (None, "3", "c", "n", "é".encode()),  # NULL metric, metric as text, value as blob
+            (1.7, None, "c", "m", 5),  # a REAL metric, an INTEGER value
+            ("2", 0, None, "k", None),  # NULL category and value
+        ],
+    )
+    conn.commit()
+    conn.close()
+    rt = Realtime(
+        {"l.conf": "sqlite3,l,ast_config"}, {"sqlite3": {"l": {"dbfile": str(db)}}}, plugins=plugins
+    )
+    assert [c.name for c in rt.load_config("l.conf")] == ["", "c", "c"]
+    (backend,) = rt._backends.values()  # type: ignore[attr-defined]
+    rows = backend.connection.load_static("ast_config", "l.conf")
+    assert rows == [("", "k", "", 2, 0), ("c", "m", "5", 1, 0), ("c", "n", "é", 0, 3)]
+    assert all([type(v) for v in r] == [str, str, str, int, int] for r in rows)
+    rt.close()
+
+
+def test_sqlite3_text_that_is_not_utf8_is_a_query_error_without_the_value(
+    tmp_path: Path, plugins: Plugins
+) -> None:
+    db = tmp_path / "bad.db"
+    _db(db, [("b.conf", "c", "ok", "1", 0, 0)])
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE peers (name TEXT, secret TEXT)")
+    conn.execute("INSERT INTO peers VALUES ('p', CAST(X'FFFE73337372' AS TEXT))")
+    conn.execute("UPDATE ast_config SET var_val = CAST(X'FFFE73337372' AS TEXT)")
+    conn.commit()
+    conn.close()
+    rt = Realtime(
+        {"peers": "sqlite3,b,peers", "b.conf": "sqlite3,b,ast_config"},
+        {"sqlite3": {"b": {"dbfile": str(db)}}},
+        plugins=plugins,
+    )
+    calls = [
+        lambda: rt.load("peers", name="p"),
+        lambda: rt.load_multi("peers", ("name LIKE", "%")),
+        lambda: rt.load_config("b.conf"),
+    ]
+    for call in calls:
+        with pytest.raises(QueryError, match="is not valid UTF-8") as info:
+            call()
+        assert "s3sr" not in str(info.value)  # the stored bytes never reach the message
+    rt.close()

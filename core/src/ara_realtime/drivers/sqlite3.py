@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..capabilities import Capabilities
 from ..conditions import Condition, check_identifier
 from ..conf import Config
-from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..datatypes import RQ, Requirement, Row, StaticTuple
 from ..driver import ConnectionDriver
 from ..errors import BackendError, ConfigError, QueryError
 from ..hookspecs import hookimpl
@@ -202,6 +203,14 @@ class SQLiteConnection(TableCache):
     def _error(self, exc: sqlite3.Error, table: str, family: str) -> Exception:
         """Classify a sqlite3 error: the caller's mistake, or the storage failing."""
         text = str(exc)
+        if text.startswith(_NOT_UTF8):  # bad data, not a failing backend; never echo the value
+            column = text[len(_NOT_UTF8) :].partition(" with text ")[0]
+            return QueryError(
+                f"family {family!r}, table {table!r}: a stored value of column {column} "
+                f"is not valid UTF-8",
+                family=family,
+                table=table,
+            )
         if isinstance(exc, sqlite3.IntegrityError):
             return QueryError(
                 f"family {family!r}, table {table!r}: {text}", family=family, table=table
@@ -260,6 +269,13 @@ class SQLiteConnection(TableCache):
         except sqlite3.Error as exc:
             raise self._error(exc, table, family) from exc
 
+    def _fetchall(self, sql: str, params: list[object], table: str, family: str) -> list[Any]:
+        """Every result row (reading them can fail too: a value that is not UTF-8)."""
+        try:
+            return self.conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, table, family) from exc
+
     def load(self, family: str, table: str, conds: tuple[Condition, ...]) -> Row | None:
         epoch = self._epoch
         info = self._tables.get(table) or self.table(table, family)
@@ -278,7 +294,7 @@ class SQLiteConnection(TableCache):
         info = self.table(table, family)
         sql, params = self.statements.select(info, conds, family, multi=True)
         cols = info.columns
-        rows = self._execute(sql, params, table, family).fetchall()
+        rows = self._fetchall(sql, params, table, family)
         return [{c: v for c, v in zip(cols, r) if v} for r in rows]
 
     def update2(
@@ -352,7 +368,7 @@ class SQLiteConnection(TableCache):
             return "REAL"
         return "TEXT"
 
-    def load_static(self, table: str, filename: str) -> list[StaticRow]:
+    def load_static(self, table: str, filename: str) -> list[StaticTuple]:
         check_identifier(table, kind="table")
         info = self.table(table, filename)
         info.check(
@@ -367,19 +383,22 @@ class SQLiteConnection(TableCache):
             ],
             filename,
         )
-        sql = self.statements.static(table)
-        rows = self._execute(sql, [filename], table, filename).fetchall()
-        return [
-            StaticRow(
-                _text(category),
-                _text(name),
-                _text(value),
-                int(cat_metric or 0),
-                int(var_metric or 0),
-            )
-            for category, name, value, cat_metric, var_metric in rows
-        ]
+        sql = self.statements.static(table, select=_STATIC_SELECT)
+        rows: list[StaticTuple] = self._fetchall(sql, [filename], table, filename)
+        return rows
 
+
+#: The static row's five values as the hook hands them over, made so by SQLite itself: texts
+#: (numbers stored in them included) with NULL as "", metrics as integers with NULL as 0.
+_STATIC_SELECT = ", ".join(
+    [
+        *(f"COALESCE(CAST({quote(c)} AS TEXT), '')" for c in ("category", "var_name", "var_val")),
+        *(f"CAST(COALESCE({quote(c)}, 0) AS INTEGER)" for c in ("cat_metric", "var_metric")),
+    ]
+)
+
+#: How Python's sqlite3 reports stored text that is not UTF-8 (followed by the value).
+_NOT_UTF8 = "Could not decode to UTF-8 column "
 
 #: OperationalError texts that mean the request was wrong, not that the storage failed.
 _CALLER_MISTAKES = (
@@ -403,16 +422,6 @@ def _affinity(decl: str) -> str:
     if "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
         return "REAL"
     return "NUMERIC"
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if type(value) is str:
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 # -- the plugin ---------------------------------------------------------------------------
