@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -186,3 +187,29 @@ def test_sqlite3_text_that_is_not_utf8_is_a_query_error_without_the_value(
             call()
         assert "s3sr" not in str(info.value)  # the stored bytes never reach the message
     rt.close()
+
+
+def test_a_loaded_config_read_from_many_threads_at_once_is_complete() -> None:
+    """Variables are built from the rows on first read; threads that read together must all
+    see every variable (unserialised, every attempt had some thread see a part)."""
+    import threading
+
+    rows = [(f"c{i // 200:03d}", f"v{i % 200:03d}", str(i), 0, i % 200) for i in range(20_000)]
+    for _ in range(10):
+        cats = list(build_config(rows, filename="x.conf", include=lambda name: Config()))
+        start = threading.Barrier(8)
+        seen: list[list[int]] = []
+
+        def work(
+            cats: list[Any] = cats, start: threading.Barrier = start, seen: list[Any] = seen
+        ) -> None:
+            start.wait()
+            seen.append([len(c.variables) for c in cats])
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(seen) == 8
+        assert all(n == 200 for counts in seen for n in counts)

@@ -7,6 +7,7 @@ letters only. Templates (``(!)``) are hidden from :class:`Config` look-ups and i
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -59,6 +60,10 @@ class Variable:
         # The value is left out on purpose: it may be a secret.
         arrow = "=>" if self.object else "="
         return f"<Variable {self.name!r} {arrow} ...>"
+
+
+#: Held while a category turns its pending rows into Variables (rare, and short).
+_MATERIALIZING = threading.Lock()
 
 
 class Category:
@@ -114,8 +119,9 @@ class Category:
 
     def items(self) -> list[tuple[str, str]]:
         """All ``(name, value)`` pairs in order, inherited copies included."""
-        if self._pending is not None and not self._variables:
-            return [(r[1], r[2]) for r in self._pending]
+        pending = self._pending  # read once: another thread may be materializing it
+        if pending is not None and not self._variables:
+            return [(r[1], r[2]) for r in pending]
         return [(v.name, v.value) for v in self.variables]
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -183,19 +189,31 @@ class Category:
         self._pending.extend(rows)
 
     def _materialize(self) -> None:
-        rows, self._pending = self._pending, None
-        new = object.__new__
-        file = self.file
-        append = self._variables.append
-        for row in rows or ():
-            var = new(Variable)
-            var.name = row[1]
-            var.value = row[2]
-            var.file = file
-            var.lineno = None
-            var.object = False
-            var.inherited = False
-            append(var)
+        """Turn the pending rows into Variables, once, even when threads read at the same time.
+
+        A loaded ``Config`` is read-only to its readers, so several threads may reach here
+        together: one builds under the lock and the rest wait, and ``_pending`` is cleared only
+        after the Variables are all in place (a reader that finds it cleared sees them all).
+        """
+        with _MATERIALIZING:
+            rows = self._pending
+            if rows is None:
+                return
+            new = object.__new__
+            file = self.file
+            made: list[Variable] = []
+            append = made.append
+            for row in rows:
+                var = new(Variable)
+                var.name = row[1]
+                var.value = row[2]
+                var.file = file
+                var.lineno = None
+                var.object = False
+                var.inherited = False
+                append(var)
+            self._variables.extend(made)
+            self._pending = None
 
     def _inherit(self, base: Category, spelled: str) -> None:
         """Copy ``base``'s variables now (Asterisk's ``ast_category_inherit``)."""
