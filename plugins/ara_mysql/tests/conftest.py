@@ -130,3 +130,21 @@ def raw(
 ) -> Callable[[str], list[tuple[Any, ...]]]:
     table = quote(rt.peers_table)  # type: ignore[attr-defined]
     return lambda sql: my_sql(sql.format(peers=table))
+
+
+# -- the names ara_testservers.sqlserver's shared tests ask for -------------------------------
+
+
+@pytest.fixture
+def sql_driver() -> str:
+    return "mysql"
+
+
+@pytest.fixture
+def sql_server(mariadb_server: MariaDBServer) -> MariaDBServer:
+    return mariadb_server
+
+
+@pytest.fixture
+def sql_tables(my_tables: Callable[[str], str]) -> Callable[[str], str]:
+    return my_tables

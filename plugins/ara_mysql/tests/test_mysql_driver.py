@@ -4,7 +4,6 @@ matched-row counts, read/write sections, failures, configuration."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -186,74 +185,6 @@ def test_read_write_sections(
     finally:
         rt.close()
         my_sql(f"DROP TABLE IF EXISTS ara_replica.{table}")
-
-
-def test_server_restart_costs_at_most_one_failed_call(
-    mariadb_server: MariaDBServer, rt: Realtime
-) -> None:
-    for i in range(20):
-        rt.store("peers", {"name": f"p{i}", "port": str(i)})
-    failures: list[str] = []
-    for i in range(150):
-        if i == 50:
-            mariadb_server.restart()
-        try:
-            assert rt.load("peers", name=f"p{i % 20}") is not None
-        except BackendError as exc:
-            failures.append(f"load {i}: {exc}")
-    assert failures == []
-    for i in range(60):
-        if i == 30:
-            mariadb_server.restart()
-        try:
-            rt.update("peers", "name", f"p{i % 20}", {"lastms": str(i)})
-        except BackendError as exc:
-            failures.append(f"update {i}: {exc}")
-    assert len(failures) <= 1, failures
-
-
-def test_pool_exhaustion_times_out_clearly(
-    make_rt: Callable[..., Realtime], my_tables: Callable[[str], str]
-) -> None:
-    table = my_tables("pool")
-    rt = make_rt(
-        {"fam": f"mysql,tiny,{table}"},
-        database="tiny",
-        requirements="createclose",
-        pool_size="1",
-        pool_overflow="0",
-        pool_timeout="0.2",
-    )
-    assert rt.require("fam", {"name": ("char", 10)})
-    assert rt.load("fam", name="x") is None
-    conn = rt._backends[("mysql", "tiny")].connection  # type: ignore[attr-defined]
-    held = conn.reader.acquire()
-    try:
-        with pytest.raises(BackendError, match=r"mysql database 'tiny'.*pool_timeout = 0\.2 s"):
-            rt.load("fam", name="x")
-    finally:
-        conn.reader.release(held)
-
-
-def test_threads_share_the_pool(rt: Realtime) -> None:
-    for i in range(30):
-        rt.store("peers", {"name": f"t{i}", "port": str(i)})
-    errors: list[BaseException] = []
-
-    def work(k: int) -> None:
-        try:
-            for i in range(100):
-                row = rt.load("peers", name=f"t{(i + k) % 30}")
-                assert row is not None and row["port"] == str((i + k) % 30)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
 
 
 # -- configuration --------------------------------------------------------------------------

@@ -113,3 +113,21 @@ def raw(
 ) -> Callable[[str], list[tuple[Any, ...]]]:
     table = quote(rt.peers_table)  # type: ignore[attr-defined]
     return lambda sql: pg_sql(sql.format(peers=table))
+
+
+# -- the names ara_testservers.sqlserver's shared tests ask for -------------------------------
+
+
+@pytest.fixture
+def sql_driver() -> str:
+    return "pgsql"
+
+
+@pytest.fixture
+def sql_server(pg_server: PostgresServer) -> PostgresServer:
+    return pg_server
+
+
+@pytest.fixture
+def sql_tables(pg_tables: Callable[[str], str]) -> Callable[[str], str]:
+    return pg_tables

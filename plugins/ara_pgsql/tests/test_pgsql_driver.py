@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -194,91 +192,6 @@ def test_require_modes(
         assert not warn.require("fam", {"d": ("datetime", 19)})
         assert warn.require("fam", {"ts": ("date", 10), "port": ("uinteger2", 5)})
     assert "missing" in caplog.text and "tiny" in caplog.text
-
-
-def test_server_restart_costs_at_most_one_failed_call(
-    pg_server: PostgresServer, rt: Realtime
-) -> None:
-    for i in range(20):
-        rt.store("peers", {"name": f"p{i}", "port": str(i)})
-    failures: list[str] = []
-    for i in range(200):
-        if i == 50:
-            pg_server.restart()
-        try:
-            assert rt.load("peers", name=f"p{i % 20}") is not None
-        except BackendError as exc:
-            failures.append(f"load {i}: {exc}")
-    assert failures == []  # a read is retried once on a fresh connection
-    for i in range(100):
-        if i == 30:
-            pg_server.restart()
-        try:
-            rt.update("peers", "name", f"p{i % 20}", {"lastms": str(i)})
-        except BackendError as exc:
-            failures.append(f"update {i}: {exc}")
-    assert len(failures) <= 1, failures
-
-
-def test_server_down_is_a_backend_error_then_recovers(
-    pg_server: PostgresServer, rt: Realtime
-) -> None:
-    rt.store("peers", {"name": "a"})
-    pg_server.stop()
-    try:
-        with pytest.raises(BackendError, match="pgsql database 'ara'"):
-            rt.load("peers", name="a")
-    finally:
-        pg_server.restart()
-    time.sleep(0.05)
-    rt._backends[("pgsql", "ara")].failed_until = 0  # type: ignore[attr-defined]  # skip back-off
-    assert rt.load("peers", name="a") == {"name": "a"}
-
-
-def test_pool_exhaustion_times_out_clearly(
-    make_rt: Callable[..., Realtime], pg_tables: Callable[[str], str]
-) -> None:
-    table = pg_tables("pool")
-    rt = make_rt(
-        {"fam": f"pgsql,tiny,{table}"},
-        database="tiny",
-        requirements="createclose",
-        pool_size="1",
-        pool_overflow="0",
-        pool_timeout="0.2",
-    )
-    assert rt.require("fam", {"name": ("char", 10)})
-    conn = rt._backends[("pgsql", "tiny")].connection  # type: ignore[attr-defined]
-    held = conn.reader.acquire()
-    try:
-        start = time.monotonic()
-        with pytest.raises(BackendError, match=r"pgsql database 'tiny'.*pool_timeout = 0\.2 s"):
-            rt.load("fam", name="x")
-        assert time.monotonic() - start < 2
-    finally:
-        conn.reader.release(held)
-    assert rt.load("fam", name="x") is None
-
-
-def test_threads_share_the_pool(rt: Realtime) -> None:
-    for i in range(50):
-        rt.store("peers", {"name": f"t{i}", "port": str(i)})
-    errors: list[BaseException] = []
-
-    def work(k: int) -> None:
-        try:
-            for i in range(200):
-                row = rt.load("peers", name=f"t{(i + k) % 50}")
-                assert row is not None and row["port"] == str((i + k) % 50)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
 
 
 def test_codec_off_stores_values_as_they_are(
