@@ -919,7 +919,7 @@ def _assert_config(got: Config, want: Config, what: str) -> None:
 class StaticTests(ConformanceBase):
     """Static configuration from ``ast_config`` rows."""
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_config_round_trip(self, ara_target: Target) -> None:
         """A random ``Config`` stored as rows (in shuffled order) loads back equal."""
 
@@ -933,7 +933,7 @@ class StaticTests(ConformanceBase):
 
         check()
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_row_order_and_categories(self, ara_target: Target) -> None:
         """Rows order by cat_metric desc, var_metric, category, var_name; a new category
         starts when the name or cat_metric changes; commented rows and other files are left out.
@@ -951,7 +951,7 @@ class StaticTests(ConformanceBase):
 
         check()
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_include_rows(self, ara_target: Target) -> None:
         """A ``#include`` row splices the named file in at its place."""
         rowlist = [
@@ -968,7 +968,7 @@ class StaticTests(ConformanceBase):
             _assert_config(got, static_config(rowlist, "main.conf"), "#include")
             assert [c.name for c in got] == ["general", "included", "late"]
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_rows_have_the_hooks_shape(self, ara_target: Target) -> None:
         """``ara_load_static`` yields ``(category, var_name, var_val, cat_metric, var_metric)``
         tuples: three ``str`` and two ``int``, the active rows of the file in contract order.
@@ -1002,7 +1002,7 @@ class StaticTests(ConformanceBase):
             f"static rows: ara_load_static gave {got!r}, the contract says {want!r}"
         )
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_file_without_rows_is_empty(self, ara_target: Target) -> None:
         """A file with no (active) rows loads as an empty ``Config``."""
         with _static_session(ara_target) as s:
@@ -1270,7 +1270,7 @@ def _try_operation(target: Target, op: str) -> Callable[[], object]:
     """A minimal call of ``op`` that must succeed on a driver declaring it."""
 
     def run() -> object:
-        if op == "static":
+        if op == "load_static":
             with _static_session(target) as s:
                 return s.rt.load_config("nothing.conf")
         with target.open({FAM: PEERS}) as s:
@@ -1315,7 +1315,7 @@ class CapabilityTests(ConformanceBase):
         Usually broken by: declaring an operation whose hook is missing or misspelled.
         """
         caps = ara_target.capabilities
-        if op == "static" and "store" not in caps.operations:
+        if op == "load_static" and "store" not in caps.operations:
             pytest.skip("not run: static needs store to set up its table")
         call = _try_operation(ara_target, op)
         if op in caps.operations:

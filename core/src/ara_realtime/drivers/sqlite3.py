@@ -78,6 +78,8 @@ def _read_settings(
 class SQLiteConnection(TableCache):
     """One database file; a connection per thread, metadata and statements cached."""
 
+    CAPABILITIES = _CAPS
+
     def __init__(
         self,
         database: str,
@@ -427,7 +429,7 @@ def _affinity(decl: str) -> str:
 # -- the plugin ---------------------------------------------------------------------------
 
 
-class SQLiteDriver(ConnectionDriver):
+class SQLiteDriver(ConnectionDriver["SQLiteConnection"]):
     """Hooks forward to :class:`SQLiteConnection`; ``ara_load`` has a shortcut."""
 
     @hookimpl
@@ -456,4 +458,4 @@ class SQLiteDriver(ConnectionDriver):
 
 
 #: The plugin object the ``sqlite3`` entry point names.
-driver = SQLiteDriver(SQLiteConnection, _CAPS)
+driver = SQLiteDriver(SQLiteConnection)
