@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 DriverSettings = cabc.Mapping[str, cabc.Mapping[str, cabc.Mapping[str, str]]]
 
 _MAX_INCLUDE_DEPTH = 10
+#: A backend that stays down is logged again at most this often (seconds), even when its
+#: back-off ceiling is shorter.
+_MIN_LOG_INTERVAL = 10.0
 _now = time.monotonic
 
 
@@ -121,7 +124,7 @@ class _Backend:
             if self.failures == 1:
                 self.down_since = now
                 self.suppressed = 0
-                self.next_log = now + ceiling
+                self.next_log = now + max(ceiling, _MIN_LOG_INTERVAL)
                 log.warning(
                     "backend %s failed (%s); calls go to the next priority, retrying it in %g s",
                     self.label,
@@ -137,7 +140,7 @@ class _Backend:
                     self.suppressed,
                 )
                 self.suppressed = 0
-                self.next_log = now + ceiling
+                self.next_log = now + max(ceiling, _MIN_LOG_INTERVAL)
             else:
                 self.suppressed += 1
 
