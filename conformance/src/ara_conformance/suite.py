@@ -457,6 +457,21 @@ class LikeTests(ConformanceBase):
 # -- ordering -----------------------------------------------------------------------------
 
 
+#: ``uinteger8`` values from small to the largest, for the unsigned 64-bit tests.
+_UINT64 = [9, 10, 100, 2**63 + 1, 2**64 - 1]
+
+
+def _uint64_results(target: Target) -> tuple[list[str], list[str]]:
+    """``load_multi`` of every stored ``uinteger8`` value, and of those ``> 9``."""
+    spec = TableSpec("u8", {"name": Requirement(RQ.CHAR, 10), "big": Requirement(RQ.UINTEGER8, 20)})
+    with target.open({"u8": spec}) as s:
+        for i, value in enumerate(_UINT64):
+            s.rt.store("u8", {"name": f"n{i}", "big": str(value)})
+        got = [r["big"] for r in s.rt.load_multi("u8", ("big LIKE", "%"))]
+        above = [r["big"] for r in s.rt.load_multi("u8", ("big >", "9"))]
+    return got, above
+
+
 @register_standard
 class OrderingTests(ConformanceBase):
     """``load_multi`` order and the comparison operators."""
@@ -510,24 +525,35 @@ class OrderingTests(ConformanceBase):
         above = sorted(int(r["lastms"]) for r in ara.rt.load_multi(FAM, ("lastms >", "9")))
         assert above == [10, 100, 5060], f"lastms > 9 must compare numbers, got {above}"
 
-    @conformance("ordering", ops=("store", "load_multi"))
+    @conformance(
+        "ordering",
+        ops=("store", "load_multi"),
+        when=lambda caps: caps.uint64_order == "numeric",
+        label='uint64_order="numeric"',
+    )
     def test_unsigned_64_bit_columns_order_numerically(self, ara_target: Target) -> None:
         """A ``uinteger8`` column is numeric too, up to 2**64 - 1.
 
         Usually broken by: storing such columns as text because the engine's integers are
-        signed 64-bit (then ``"10" < "9"``).
+        signed 64-bit (then ``"10" < "9"``); such a driver declares ``uint64_order="text"``.
         """
-        spec = TableSpec(
-            "u8", {"name": Requirement(RQ.CHAR, 10), "big": Requirement(RQ.UINTEGER8, 20)}
-        )
-        values = [9, 10, 100, 2**63 + 1, 2**64 - 1]
-        with ara_target.open({"u8": spec}) as s:
-            for i, value in enumerate(values):
-                s.rt.store("u8", {"name": f"n{i}", "big": str(value)})
-            got = [r["big"] for r in s.rt.load_multi("u8", ("big LIKE", "%"))]
-            assert got == [str(v) for v in values], f"uinteger8 order: {got}"
-            above = [r["big"] for r in s.rt.load_multi("u8", ("big >", "9"))]
-            assert above == [str(v) for v in values[1:]], f"big > 9 selected {above}"
+        got, above = _uint64_results(ara_target)
+        assert got == [str(v) for v in _UINT64], f"uinteger8 order: {got}"
+        assert above == [str(v) for v in _UINT64[1:]], f"big > 9 selected {above}"
+
+    @conformance(
+        "ordering",
+        ops=("store", "load_multi"),
+        when=lambda caps: caps.uint64_order == "text",
+        label='uint64_order="text"',
+    )
+    def test_unsigned_64_bit_columns_declared_as_text(self, ara_target: Target) -> None:
+        """A driver declaring ``uint64_order="text"`` keeps every value up to 2**64 - 1 exact
+        and orders and compares them as text, as declared."""
+        got, above = _uint64_results(ara_target)
+        as_text = sorted(str(v) for v in _UINT64)
+        assert got == as_text, f"uinteger8 declared as text, ordered {got}"
+        assert above == [v for v in as_text if v > "9"], f"big > 9 (as text) selected {above}"
 
     @conformance(
         "ordering",

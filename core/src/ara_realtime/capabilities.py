@@ -114,6 +114,15 @@ class Capabilities:
         """A copy with ``ops`` removed from :attr:`operations`."""
         return replace(self, operations=self.operations - frozenset(ops))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Capabilities:
+        """The inverse of :meth:`to_dict` (a report's declaration, read back)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["operations"] = frozenset(values.get("operations", ()))
+        values["notes"] = dict(values.get("notes") or {})
+        return cls(**values)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         out: dict[str, Any] = {}

@@ -23,8 +23,9 @@ import sqlalchemy
 
 from ara_realtime import Capabilities
 from ara_realtime.driver import ConnectionDriver
-from ara_realtime.sql import Dialect
-from ara_realtime.sql.sqla import ColumnFacts, ColumnSQL, ConnectSpec, SQLAlchemyConnection
+from ara_realtime.sql import ColumnSQL, Dialect
+from ara_realtime.sql.schema import ColumnFacts
+from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
 
 from .config import read_config
 
@@ -104,7 +105,8 @@ class MySQLConnection(SQLAlchemyConnection):
 
     driver: ClassVar[str] = "mysql"
     engine_kind: ClassVar[str] = "mysql"
-    dialect: ClassVar[Dialect] = DIALECT
+    DIALECT = DIALECT
+    CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
 
     def reflect_extra(
         self, conn: sqlalchemy.Connection, schema: str | None, table: str
@@ -135,16 +137,19 @@ class MySQLConnection(SQLAlchemyConnection):
             )
         return ColumnSQL(select=f"CAST({q} AS CHAR)")
 
-    def is_query_error(self, exc: Exception) -> bool:
+    def reason(self, exc: BaseException) -> str:
+        """The server's message and error number (both DB-APIs raise ``(errno, message)``)."""
+        args: tuple[Any, ...] = getattr(exc, "args", ())
+        if len(args) >= 2 and isinstance(args[0], int):
+            return f"{args[1]} (error {args[0]})"
+        return super().reason(exc)
+
+    def is_query_error(self, exc: BaseException) -> bool:
         args: tuple[Any, ...] = getattr(exc, "args", ())
         return bool(args) and args[0] in _QUERY_ERRORS
 
     def create_suffix(self) -> str:
         return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities.full(codec=self.codec, require_create=True, notes=_NOTES)
 
     @classmethod
     def read_config(
@@ -162,6 +167,4 @@ def _binary_collation(charset: str, mariadb: bool) -> str:
 # -- the plugin ---------------------------------------------------------------------------
 
 #: The plugin object the ``mysql`` entry point names: every hook calls the connection's method.
-driver = ConnectionDriver(
-    MySQLConnection.open, Capabilities.full(codec=True, require_create=True, notes=_NOTES)
-)
+driver = ConnectionDriver(MySQLConnection)
