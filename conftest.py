@@ -85,19 +85,19 @@ def pytest_terminal_summary(
     needs = config.stash.get(_NOT_RUN, [])
     if not needs:
         return
-    files = sorted({i.nodeid.split("::")[0] for i in needs})
-    per_file = sorted({i.name.split("[")[0] for i in needs if f"[{_PLACEHOLDER}]" in i.name})
+    files = ", ".join(sorted({i.nodeid.split("::")[0] for i in needs}))
+    per_file = ", ".join(sorted({i.name.split("[")[0] for i in needs if _PLACEHOLDER in i.name}))
+    tests = "1 test" if len(needs) == 1 else f"{len(needs)} tests"
+    need = "needs" if len(needs) == 1 else "need"
     text = (
-        f"{len(needs)} {'test' if len(needs) == 1 else 'tests'} in {', '.join(files)} "
-        f"{'needs' if len(needs) == 1 else 'need'} the "
-        f"Asterisk corpus, which is not at {corpus_dir()}"
-        + (f" (with it, {', '.join(per_file)} runs once per corpus file)" if per_file else "")
+        f"{tests} in {files} {need} the Asterisk corpus, which is not at {corpus_dir()}"
+        + (f" (with it, {per_file} runs once per corpus file)" if per_file else "")
         + ". The corpus is Asterisk's sample configuration files (configs/samples/*.conf.sample "
         "and configs/basic-pbx/ from the public Asterisk source tree) plus Asterisk's own parse "
         "of each (asterisk-golden/*.json, from a real Asterisk's GetConfigJSON), against which "
         f"the .conf parser is checked. Put it at ../shared/corpus next to the clone or set "
         f"{CORPUS_ENV}=/path/to/corpus; README.md, 'Running the tests', says more. "
-        "With CI=true they run, and fail without it."
+        "With CI=true these tests run, and fail without it."
     )
     terminalreporter.section("not run", sep="=", yellow=True, bold=True)
     for line in textwrap.wrap(text, width=100, break_on_hyphens=False):
