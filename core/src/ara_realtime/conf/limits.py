@@ -42,7 +42,7 @@ MAX_INCLUDE_MATCHES = 10_000
 """Paths one ``#include`` glob may match (at every directory level of the pattern)."""
 MAX_FILES_PER_LOAD = 100_000
 """Files one load may read; a file included again counts again, as does each ``#exec``."""
-MAX_COPIED_VARIABLES = 5_000_000
+MAX_COPIED_VARIABLES = 1_000_000
 """Variables that inheritance (``[name](base)``) may copy in one load, all headers together."""
 MAX_VALUE_LENGTH = 65_536
 """Longest value (in characters) that ``name += text`` may build."""
