@@ -189,7 +189,8 @@ class Realtime:
         exec_includes: bool = False,
     ) -> None:
         self._plugins = plugins if plugins is not None else default_plugins()
-        self.config_dir = Path(config_dir) if config_dir is not None else None
+        # absolute once: drivers join their own file names to it, whatever the CWD later is
+        self.config_dir = Path(config_dir).absolute() if config_dir is not None else None
         self._driver_settings = {
             k: {d: dict(s) for d, s in v.items()} for k, v in (drivers or {}).items()
         }

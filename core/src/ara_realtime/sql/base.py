@@ -27,7 +27,7 @@ from itertools import chain, repeat
 from typing import Any, ClassVar, Literal
 
 from ..capabilities import Capabilities
-from ..conditions import Condition, check_identifier
+from ..conditions import Condition
 from ..datatypes import Requirement, Row, StaticTuple
 from ..errors import BackendError, QueryError
 from .codec import decode, encode
@@ -119,6 +119,10 @@ class DBAPIConnection(TableCache):
         self._init_tables(Statements(dialect, codec=codec))
         # the hot path calls cursor.execute itself unless a driver changes how statements run
         self._plain_execute = type(self).execute is DBAPIConnection.execute
+        #: The most bytes one statement may take on the wire, where the server has such a
+        #: limit (MySQL's max_allowed_packet): a larger one is the caller's mistake, refused
+        #: before it is sent (the server would drop the connection instead of answering).
+        self.max_statement_bytes: int | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
@@ -210,6 +214,8 @@ class DBAPIConnection(TableCache):
 
         ``where`` is ``(table, family)`` for error messages.
         """
+        if self.max_statement_bytes is not None:
+            self._check_size(sql, params, where)
         conn = pool.acquire()
         try:
             cur = conn.cursor
@@ -234,6 +240,27 @@ class DBAPIConnection(TableCache):
             raise error from None
         pool.release(conn)
         return result
+
+    def _check_size(self, sql: str, params: Sequence[object], where: tuple[str, str]) -> None:
+        """``QueryError`` if the statement cannot fit in :attr:`max_statement_bytes`."""
+        limit = self.max_statement_bytes
+        assert limit is not None
+        texts = [p for p in params if p.__class__ is str]
+        # 4 bytes per character in UTF-8 at most, doubled by the client's escaping at most
+        if len(sql) + 8 * sum(map(len, texts)) <= limit:
+            return
+        size = len(sql.encode()) + sum(
+            len(t.encode()) + sum(t.count(c) for c in _ESCAPED) for t in texts
+        )
+        if size > limit:
+            table, family = where
+            raise QueryError(
+                f"family {family!r}, table {table!r}: the values are too large for the server: "
+                f"the statement takes {size:,} bytes, its limit is {limit:,} "
+                "(MySQL's max_allowed_packet)",
+                family=family,
+                table=table,
+            )
 
     def _failed(
         self,
@@ -373,7 +400,6 @@ class DBAPIConnection(TableCache):
 
     def require(self, family: str, table: str, columns: Mapping[str, Requirement]) -> bool:
         """Check columns against ``RQ_*`` types and sizes; create what is missing (create modes)."""
-        check_identifier(table, kind="table", family=family)
         self.forget(table)
         info = self._describe(table, family)
         create = self.mode != "warn"
@@ -424,6 +450,10 @@ class DBAPIConnection(TableCache):
     def _ddl(self, sql: str, table: str, family: str) -> None:
         log.info("%s: %s", self.label, sql)
         self._run(self.writer, sql, (), NOTHING, (table, family), retry=False)
+
+
+#: Characters a MySQL client escapes with a backslash (each takes one byte more).
+_ESCAPED = ("\\", "'", '"', "\x00", "\n", "\r", "\x1a")
 
 
 def _decode_row(row: Row) -> None:

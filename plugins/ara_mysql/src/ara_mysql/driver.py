@@ -49,6 +49,8 @@ DIALECT = Dialect(
 #: value too long or of the wrong kind, constraint, syntax, collation mix).
 _QUERY_ERRORS = frozenset(
     {
+        1153,  # a packet bigger than max_allowed_packet (refused before sending, normally)
+        1301,  # a result larger than max_allowed_packet
         1048,
         1050,
         1054,
@@ -112,6 +114,9 @@ class MySQLConnection(SQLAlchemyConnection):
         self, conn: sqlalchemy.Connection, schema: str | None, table: str
     ) -> dict[str, Any]:
         rows = conn.exec_driver_sql(_COLUMNS_SQL, (schema, table)).fetchall()
+        packet = conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar()
+        # less a margin for the packet header and the statement's own framing
+        self.max_statement_bytes = int(packet) - 1024 if packet else None
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         return {
             name: {"collation": collation, "charset": charset, "mariadb": mariadb}

@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 import sqlalchemy
 from sqlalchemy import exc as sa_exc
 
-from ...conditions import check_identifier
 from ...errors import BackendError, ConfigError, QueryError
 from ..base import ColumnSQL, DBAPIConnection, ErrorKind
 from ..messages import scrub
@@ -84,6 +83,17 @@ class SQLAlchemyConnection(DBAPIConnection):
             )
         except (ImportError, sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
             raise ConfigError(f"{spec.label}: {type(exc).__name__}: {exc}") from None
+
+        @sqlalchemy.event.listens_for(engine, "do_connect")
+        def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+            # a URL option the DB-API does not know (?bogus_option=1) is the user's mistake
+            try:
+                return dialect.loaded_dbapi.connect(*cargs, **cparams)
+            except TypeError as exc:
+                raise spec.source.error(
+                    f"{spec.label}: a connection option is not accepted by the DB-API: {exc}"
+                ) from None
+
         return Pool(
             engine,
             spec.label,
@@ -125,7 +135,6 @@ class SQLAlchemyConnection(DBAPIConnection):
     # -- metadata -----------------------------------------------------------------------------
 
     def _describe(self, name: str, family: str) -> TableInfo | None:
-        check_identifier(name, kind="table", family=family)
         schema, _, table = name.rpartition(".")
         engine = self.writer.engine
         try:
