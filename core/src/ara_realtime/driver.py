@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from .capabilities import ALL_OPERATIONS, Capabilities, Operation
 from .conditions import Condition
@@ -102,6 +102,10 @@ class Connection:
 
     def close(self) -> None:
         """Release what the connection holds (``ara_close``)."""
+
+    def status(self) -> Mapping[str, Any]:
+        """What the storage says about itself (``ara_status``): server, pools, detail."""
+        return {}
 
 
 def supported_operations(cls: type) -> frozenset[Operation]:
@@ -183,6 +187,11 @@ class ConnectionDriver(Generic[C]):
         close = getattr(connection, "close", None)
         if close is not None:
             close()
+
+    @hookimpl
+    def ara_status(self, connection: C) -> Mapping[str, Any]:
+        status = getattr(connection, "status", None)
+        return status() if status is not None else {}
 
     @hookimpl
     def ara_load(

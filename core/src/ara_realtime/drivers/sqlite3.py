@@ -111,6 +111,7 @@ class SQLiteConnection(DBAPIConnection):
     )
     driver = "sqlite3"
     engine_kind = "sqlite"
+    VERSION_SQL = "SELECT 'SQLite ' || sqlite_version()"
 
     def __init__(
         self,

@@ -30,9 +30,10 @@ from ..capabilities import Capabilities
 from ..conditions import Condition
 from ..datatypes import Requirement, Row, StaticTuple
 from ..errors import BackendError, QueryError
+from ..status import PoolStatus
 from .codec import decode, encode
 from .messages import scrub
-from .pool import ConnectionPool, PooledConnection, PoolStatus
+from .pool import ConnectionPool, PooledConnection
 from .schema import ColumnFacts, check_requirement, ddl_type
 from .statements import Dialect, Statements, TableInfo
 from .tables import TableCache
@@ -97,6 +98,8 @@ class DBAPIConnection(TableCache):
     driver: ClassVar[str] = ""
     #: The engine whose column types ``require`` creates (see :mod:`ara_realtime.sql.schema`).
     engine_kind: ClassVar[str] = ""
+    #: A query whose one value names the server and its version (``realtime status``).
+    VERSION_SQL: ClassVar[str] = "SELECT VERSION()"
 
     def __init__(
         self,
@@ -149,6 +152,19 @@ class DBAPIConnection(TableCache):
         if self.writer is self.reader:
             return {"pool": self.reader.status()}
         return {"read": self.reader.status(), "write": self.writer.status()}
+
+    def status(self) -> Mapping[str, Any]:
+        """The server's version (a round trip: it proves the storage answers) and the pools."""
+        row = self._run(self.reader, self.VERSION_SQL, (), ONE, ("", ""), retry=True)
+        return {
+            "server": self.version_text(str(row[0]) if row else ""),
+            "detail": self.label,
+            "pools": self.pool_status(),
+        }
+
+    def version_text(self, answer: str) -> str:
+        """The answer to :attr:`VERSION_SQL` as shown (a driver may name its engine)."""
+        return answer
 
     # -- what each engine supplies ------------------------------------------------------------
 

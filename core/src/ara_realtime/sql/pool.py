@@ -20,26 +20,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import BackendError
+from ..status import PoolStatus
 
 __all__ = ["BoundedPool", "ConnectionPool", "PoolStatus", "PooledConnection"]
 
 _now = time.monotonic
-
-
-@dataclass(frozen=True)
-class PoolStatus:
-    """What ``realtime status`` shows of one pool."""
-
-    #: Connections checked out right now.
-    in_use: int
-    #: Idle connections kept.
-    idle: int
-    #: Most connections that may exist at once.
-    limit: int
 
 
 class PooledConnection(Protocol):

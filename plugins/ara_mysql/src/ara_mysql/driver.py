@@ -108,6 +108,7 @@ class MySQLConnection(SQLAlchemyConnection):
     driver: ClassVar[str] = "mysql"
     engine_kind: ClassVar[str] = "mysql"
     DIALECT = DIALECT
+    VERSION_SQL = "SELECT VERSION()"
     CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
 
     def reflect_extra(
@@ -152,6 +153,9 @@ class MySQLConnection(SQLAlchemyConnection):
     def is_query_error(self, exc: BaseException) -> bool:
         args: tuple[Any, ...] = getattr(exc, "args", ())
         return bool(args) and args[0] in _QUERY_ERRORS
+
+    def version_text(self, answer: str) -> str:
+        return answer if "MariaDB" in answer else f"MySQL {answer}"
 
     def create_suffix(self) -> str:
         return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
