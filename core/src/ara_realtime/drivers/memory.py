@@ -18,21 +18,11 @@ from typing import Any
 
 from ..capabilities import Capabilities
 from ..conditions import Condition, check_identifier, like_regex
-from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..datatypes import RQ, STATIC_COLUMNS, Requirement, Row, StaticRow
 from ..driver import Connection, ConnectionDriver
 from ..errors import QueryError
 
 __all__ = ["MemoryStore", "create_table", "driver", "reset", "store"]
-
-_STATIC_COLUMNS = (
-    "filename",
-    "category",
-    "var_name",
-    "var_val",
-    "cat_metric",
-    "var_metric",
-    "commented",
-)
 
 
 @dataclass
@@ -213,7 +203,7 @@ class MemoryStore(Connection):
     def load_static(self, table_name: str, filename: str) -> list[StaticRow]:
         with self.lock:
             table = self.table(table_name, filename)
-            table.check(_STATIC_COLUMNS, filename)
+            table.check(STATIC_COLUMNS, filename)
             rows = [
                 r
                 for r in table.rows

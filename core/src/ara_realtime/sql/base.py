@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Literal
 
 from ..capabilities import Capabilities
 from ..conditions import Condition
-from ..datatypes import Requirement, Row, StaticTuple
+from ..datatypes import STATIC_COLUMNS, Requirement, Row, StaticTuple
 from ..errors import BackendError, QueryError
 from ..status import PoolStatus
 from .codec import decode, encode
@@ -43,7 +43,6 @@ __all__ = [
     "NOTHING",
     "ONE",
     "ROWCOUNT",
-    "STATIC_COLUMNS",
     "ColumnSQL",
     "DBAPIConnection",
     "ErrorKind",
@@ -51,16 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The columns of Asterisk's static-configuration table that the static query reads.
-STATIC_COLUMNS = (
-    "filename",
-    "category",
-    "var_name",
-    "var_val",
-    "cat_metric",
-    "var_metric",
-    "commented",
-)
 
 #: How a DB-API error is taken: the caller's mistake, a lost connection, a failing storage.
 ErrorKind = Literal["query", "lost", "backend"]
