@@ -253,3 +253,66 @@ def _version_text() -> str:
             problem = f" (cannot be loaded: {i.error})" if i.error else ""
             lines.append(f"driver {i.name}: {source}{problem}")
     return "\n".join(lines) + "\n"
+
+
+def _cmd_switch(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """What the realtime switch finds for a dialled number, and why.
+
+    Looks EXTEN up as a `switch => Realtime/DATA` line in context CONTEXT would: exists,
+    canmatch and matchmore, the application exec runs, the rule that decided, and every
+    extension whose name matches, in dialplan order (the first wins). PRIORITY is a number
+    (default 1) or hint. Exit status 1 when exists is no.
+    """
+    from ..switch import RealtimeSwitch  # noqa: PLC0415  (only this command needs it)
+
+    priority = args.priority if args.priority is not None else 1
+    report = RealtimeSwitch(rt).explain(
+        args.context, args.exten, priority, callerid=args.callerid, data=args.data or ""
+    )
+    status = EXIT_OK if report.found else EXIT_NOT_FOUND
+    if out.mode == "json":
+        out.json(report.to_dict())
+        return status
+    prio = report.to_dict()["priority"]
+    out.line(
+        f"{report.spec} in context {args.context}: context {report.context!r} of family "
+        f"{report.family!r}" + ("" if report.spec.patterns else ", patterns not searched")
+    )
+    out.line(
+        f"{_count(report.rows, 'row')}; priority {prio}: "
+        f"{_count(report.extensions, 'extension')} ({report.plain} plain, "
+        f"{_count(report.patterns, 'pattern')})"
+    )
+    labels = {"match": "exists", "canmatch": "canmatch", "matchmore": "matchmore"}
+    for mode, label in labels.items():
+        m = report.results[mode]
+        answer = "no" if m is None else f"yes  {m.exten}" + (" (early match)" if m.early else "")
+        out.line(f"{label + ':':<11}{answer}")
+    found = report.results["match"]
+    if found is not None:
+        out.line(f"{'exec:':<11}{found.app or '(no app)'}({found.appdata})")
+    out.line(f"why: {report.why}")
+    if report.candidates:
+        more = report.candidates_total - len(report.candidates)
+        out.table(
+            "Extensions matching, in dialplan order (the first the caller ID allows wins):",
+            ["Position", "Exten", "Kind", "Caller ID"],
+            [
+                [
+                    str(c.position),
+                    c.exten,
+                    ("pattern" if c.pattern else "plain") + (", early" if c.early else ""),
+                    "ok" if c.callerid_ok else "rejected",
+                ]
+                for c in report.candidates
+            ],
+        )
+        if more > 0:
+            out.line(f"... and {more} more")
+    for problem in report.problems:
+        out.line(f"note: {problem}")
+    return status
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

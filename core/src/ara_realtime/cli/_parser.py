@@ -19,6 +19,7 @@ from ._commands import (
     _cmd_mappings,
     _cmd_status,
     _cmd_store,
+    _cmd_switch,
     _cmd_update,
     _cmd_update2,
     _version_text,
@@ -200,6 +201,17 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
     "more": ("pairs", "*", "COL VAL", f"more conditions: {_PAIR}"),
     "row": ("pairs", "+", "COL VAL", "a column of the new row and its value"),
     "file": ("file", None, "FILE", "a file name as in extconfig.conf: queues.conf, ..."),
+    "context": ("context", None, "CONTEXT", "the dialplan context holding the switch"),
+    "exten": ("exten", None, "EXTEN", "the dialled number"),
+    "priority": ("priority", "?", "PRIORITY", "a priority (default 1), or hint"),
+    "switch_data": (
+        "--data",
+        None,
+        "DATA",
+        "the switch's data, as after Realtime/ in extensions.conf: [CONTEXT]@[FAMILY][/p] "
+        "(default: CONTEXT in family extensions)",
+    ),
+    "callerid": ("--callerid", None, "NUMBER", "the caller's number (for exten/callerid rows)"),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -220,6 +232,7 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("status", _with_realtime(_cmd_status), None, ""),
     ("drivers", _cmd_drivers, None, ""),
     ("config show", _with_realtime(_cmd_config_show), None, "file"),
+    ("switch", _with_realtime(_cmd_switch), None, "context exten priority switch_data callerid"),
 )
 
 #: Words that only group commands.
