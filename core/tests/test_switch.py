@@ -13,7 +13,7 @@ import pytest
 from ara_realtime import BackendError, ConfigError, QueryError, Realtime
 from ara_realtime.drivers import memory
 from ara_realtime.plugins import Plugins
-from ara_realtime.switch import HINT, RealtimeSwitch, SwitchSpec, _engine
+from ara_realtime.switch import HINT, RealtimeSwitch, SwitchSpec, _engine, _refresh
 from ara_realtime.switch._index import Index
 
 COLUMNS = {
@@ -50,6 +50,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
     monkeypatch.setattr(_engine, "_now", c)
+    monkeypatch.setattr(_refresh, "_now", c)
     return c
 
 
@@ -297,6 +298,33 @@ def test_changes_are_seen_within_refresh(rt: Realtime, clock: Clock) -> None:
     assert not sw.exists("internal", "3000")
 
 
+def test_rereads_happen_in_the_background_under_traffic(
+    rt: Realtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sw = RealtimeSwitch(rt, refresh=10.0, cache_lifetime=0)
+    assert not sw.exists("internal", "3000")
+    add(rt, "3000")
+    release, reading = threading.Event(), threading.Event()
+    real = rt.load_multi
+
+    def slow(*args: object, **kwargs: object) -> object:
+        reading.set()
+        assert release.wait(10)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rt, "load_multi", slow)
+    clock.t += 6  # past refresh / 2: used as it is, re-read in the background
+    assert not sw.exists("internal", "3000")  # answered without waiting for the re-read
+    assert reading.wait(10)
+    assert not sw.exists("internal", "3000")  # still the old rows; one re-read at a time
+    release.set()
+    clock.t += 4.5  # past refresh since the old read: waits for the re-read under way
+    assert sw.exists("internal", "3000")
+    monkeypatch.setattr(rt, "load_multi", None)  # nothing is read now: the rows read from
+    clock.t += 0.4  # 6 s on are 4.9 s old, under refresh / 2
+    assert sw.exists("internal", "3000")
+
+
 def test_refresh_zero_reads_every_time(rt: Realtime) -> None:
     sw = RealtimeSwitch(rt, refresh=0, cache_lifetime=0)
     assert not sw.exists("internal", "3000")
@@ -383,6 +411,31 @@ def test_stale_rows_are_served_while_the_backend_fails(
     with pytest.raises(BackendError):
         sw.exists("other", "1001")  # nothing read yet: the failure is the answer
     monkeypatch.undo()
+
+
+def test_a_background_reread_that_fails_is_logged(
+    rt: Realtime, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    sw = RealtimeSwitch(rt, refresh=10.0)
+    assert sw.exists("internal", "1234")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise QueryError("family 'extensions': table 'extensions' has no column 'context'")
+
+    monkeypatch.setattr(rt, "load_multi", broken)
+    with caplog.at_level(logging.WARNING, "ara_realtime.switch"):
+        clock.t += 6
+        assert sw.exists("internal", "1234")  # the re-read fails in the background
+        for state in sw._store._states.values():  # wait for it
+            with state.lock:
+                pass
+        clock.t += 20  # failing: no look-up waits for the storage; retried in the background
+        assert sw.exists("internal", "1234")
+    assert [r.getMessage() for r in caplog.records][:1] == [
+        "realtime switch: cannot re-read context 'internal' of family 'extensions' (family "
+        "'extensions': table 'extensions' has no column 'context'); serving the rows read 6 s "
+        "ago until it answers"
+    ]
 
 
 def test_bad_rows_are_reported(rt: Realtime, caplog: pytest.LogCaptureFixture) -> None:

@@ -76,7 +76,8 @@ class ContextSnapshot:
         self.generation = generation
         self.loaded_at = loaded_at
         self.rows = len(rows)
-        self.fingerprint = _fingerprint(rows)
+        self._rows = list(rows)
+        self._fingerprint: Counter[tuple[tuple[str, str], ...]] | None = None
         #: rows left out and why (no exten, bad priority, duplicates)
         self.problems: list[str] = []
         self._entries: dict[int, list[Entry]] = {}
@@ -94,7 +95,14 @@ class ContextSnapshot:
         self._log(self.problems)
 
     def same_rows(self, rows: Sequence[Row]) -> bool:
-        return len(rows) == self.rows and _fingerprint(rows) == self.fingerprint
+        """Are these exactly the snapshot's rows (in any order)?"""
+        if len(rows) != self.rows:
+            return False
+        if rows == self._rows:  # the usual case: same rows, same order
+            return True
+        if self._fingerprint is None:
+            self._fingerprint = _fingerprint(self._rows)
+        return _fingerprint(rows) == self._fingerprint
 
     @property
     def priorities(self) -> list[int]:

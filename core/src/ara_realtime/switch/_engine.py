@@ -1,16 +1,12 @@
 """The realtime switch: Asterisk's ``exists``/``canmatch``/``matchmore``/``exec`` over a family.
 
-Each (family, context) is read whole (``load_multi`` on ``context``) into a
-:class:`ContextSnapshot`; look-ups are answered from its indexes. At most every ``refresh``
-seconds a look-up re-reads the context and compares the rows with the snapshot's: unchanged,
-the snapshot (and its built indexes) stays; changed, a new snapshot replaces it. So a change
-in the table is seen at most ``refresh`` seconds late, and indexes are rebuilt only when the
-context changed.
+Each (family, context) is read whole into a :class:`ContextSnapshot` (kept fresh by
+:class:`ContextStore`, see ``_refresh``); look-ups are answered from its indexes, and a hit
+cache remembers answers for the snapshot they came from.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -19,12 +15,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from ..datatypes import Row
-from ..errors import BackendError, QueryError
+from ..errors import QueryError
 from ..patterns import Mode
 from ..realtime import Realtime
 from ._context import HINT, ContextSnapshot, priority_arg
 from ._explain import Explanation, explain
 from ._index import EARLY, Entry
+from ._refresh import ContextStore
 from ._spec import SwitchSpec
 
 __all__ = ["Application", "Hint", "Match", "RealtimeSwitch"]
@@ -95,21 +92,12 @@ def _column(row: Row, name: str) -> str | None:
     return None
 
 
-class _ContextState:
-    __slots__ = ("failing", "fresh_until", "lock", "snapshot")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.snapshot: ContextSnapshot | None = None
-        self.fresh_until = 0.0
-        self.failing = False
-
-
 class RealtimeSwitch:
     """Asterisk's realtime switch over :class:`~ara_realtime.Realtime` (see docs/switch.md).
 
-    ``refresh``: seconds a context's rows are trusted before a look-up re-reads them (the
-    staleness bound; 0 re-reads on every look-up). ``cache_lifetime``: seconds a hit is
+    ``refresh``: no look-up uses rows read more than this many seconds before it began (the
+    staleness bound; 0 re-reads on every look-up); under steady traffic re-reads happen in
+    the background and look-ups do not wait for them. ``cache_lifetime``: seconds a hit is
     remembered (0: no hit cache); ``cache_size``: at most this many hits are remembered.
     A hit is never served from a snapshot that has been replaced, so the cache does not add
     staleness. Safe to share between threads.
@@ -132,14 +120,12 @@ class RealtimeSwitch:
         self.refresh = float(refresh)
         self.cache_lifetime = float(cache_lifetime)
         self.cache_size = cache_size
-        self._states: dict[tuple[str, str], _ContextState] = {}
-        self._states_lock = threading.Lock()
-        self._generation = itertools.count(1)
+        self._store = ContextStore(rt, self.refresh)
         self._cache: OrderedDict[Hashable, tuple[float, int, Match | None]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<RealtimeSwitch {len(self._states)} contexts, refresh {self.refresh:g} s>"
+        return f"<RealtimeSwitch {len(self._store)} contexts, refresh {self.refresh:g} s>"
 
     # -- Asterisk's switch operations ----------------------------------------------------------
 
@@ -240,7 +226,7 @@ class RealtimeSwitch:
         if mode not in _MODES:
             raise QueryError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
         prio = priority_arg(priority)
-        snapshot = self.snapshot(spec.family, ctx)
+        snapshot = self._store.current(spec.family, ctx)
         key = None
         if self.cache_lifetime > 0 and self.cache_size > 0:
             key = (spec.family.lower(), ctx, exten, prio, callerid or "", mode, spec.patterns)
@@ -277,82 +263,18 @@ class RealtimeSwitch:
     # -- snapshots ------------------------------------------------------------------------------
 
     def snapshot(self, family: str, context: str) -> ContextSnapshot:
-        """The rows of ``context`` in ``family``: re-read when older than ``refresh`` seconds.
-
-        While one thread re-reads, others keep using the current snapshot. If re-reading
-        fails (``BackendError``) and a snapshot exists, it is kept (logged once per failure
-        streak) and re-reading is tried again after ``refresh`` seconds; without one the
-        error is raised.
-        """
-        key = (family.lower(), context)
-        state = self._states.get(key)
-        if state is None:
-            with self._states_lock:
-                state = self._states.setdefault(key, _ContextState())
-        snapshot = state.snapshot
-        if snapshot is not None and _now() < state.fresh_until:
-            return snapshot
-        if snapshot is not None:
-            if not state.lock.acquire(blocking=False):
-                return snapshot  # another thread is re-reading it
-        else:
-            state.lock.acquire()
-        try:
-            return self._reread(state, family, context)
-        finally:
-            state.lock.release()
-
-    def _reread(self, state: _ContextState, family: str, context: str) -> ContextSnapshot:
-        snapshot = state.snapshot
-        if snapshot is not None and _now() < state.fresh_until:
-            return snapshot  # re-read while we waited for the lock
-        try:
-            rows = self.rt.load_multi(family, ("context", context))
-        except BackendError as exc:
-            if snapshot is None:
-                raise
-            if not state.failing:
-                log.warning(
-                    "realtime switch: cannot re-read context %r of family %r (%s); "
-                    "serving the rows read %.0f s ago until it answers",
-                    context,
-                    family,
-                    exc,
-                    _now() - snapshot.loaded_at,
-                )
-            state.failing = True
-            state.fresh_until = _now() + self.refresh
-            return snapshot
-        if state.failing:
-            log.info("realtime switch: context %r of family %r read again", context, family)
-            state.failing = False
-        if snapshot is None or not snapshot.same_rows(rows):
-            snapshot = ContextSnapshot(
-                family,
-                context,
-                rows,
-                generation=next(self._generation),
-                loaded_at=_now(),
-                previous=snapshot,
-            )
-            state.snapshot = snapshot
-        state.fresh_until = _now() + self.refresh
-        return snapshot
+        """The rows of ``context`` in ``family`` as look-ups see them, re-read first if older
+        than ``refresh`` seconds (see docs/switch.md, "Staleness")."""
+        return self._store.fresh(family, context)
 
     def invalidate(self, family: str | None = None, context: str | None = None) -> None:
         """Re-read the contexts (all, or those of ``family`` and/or ``context``) at their
-        next look-up; their remembered hits are dropped then."""
-        fam = family.lower() if family is not None else None
-        with self._states_lock:
-            states = list(self._states.items())
-        for (f, c), state in states:
-            if (fam is None or f == fam) and (context is None or c == context):
-                state.fresh_until = 0.0
+        next look-up; hits remembered from the old rows are not served after that."""
+        self._store.invalidate(family, context)
 
     def clear(self) -> None:
         """Forget every snapshot and remembered hit."""
-        with self._states_lock:
-            self._states.clear()
+        self._store.clear()
         with self._cache_lock:
             self._cache.clear()
 
