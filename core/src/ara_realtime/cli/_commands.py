@@ -316,3 +316,44 @@ def _cmd_switch(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Evaluate a REALTIME dialplan function, as ${FUNCTION(...)} or Set(FUNCTION(...)=VALUE).
+
+    FUNCTION is REALTIME, REALTIME_FIELD, REALTIME_HASH, REALTIME_STORE or REALTIME_DESTROY
+    with Asterisk's comma-separated arguments, quoted as one shell word:
+    realtime function 'REALTIME(sippeers,name,alice)'. Without VALUE the function is read
+    and its value printed (then any channel variable it sets, as NAME=value); with VALUE it
+    is written. Exit status 1 when no row was found or changed.
+    """
+    from ..functions import evaluate, parse_expression  # noqa: PLC0415
+
+    name, _ = parse_expression(args.expression)
+    result = evaluate(rt, args.expression, args.value)
+    if out.mode == "json":
+        out.json(
+            {
+                "function": name,
+                "value": result.value,
+                "variables": result.variables,
+                "count": result.count,
+            }
+        )
+    elif args.value is None:
+        if result.value is not None:
+            out.line(result.value)
+        for var, val in result.variables.items():
+            out.line(f"{var}={val}")
+    elif name == "REALTIME_STORE":
+        for var, val in result.variables.items():
+            out.line(f"{var}={val}")
+    elif name == "REALTIME_DESTROY":
+        out.line(f"Removed {_records(result.count or 0)}.")
+    else:
+        out.line(f"Updated {_records(result.count or 0)}.")
+    if args.value is None and result.value is None:
+        return EXIT_NOT_FOUND
+    if args.value is not None and name != "REALTIME_STORE" and not result.count:
+        return EXIT_NOT_FOUND
+    return EXIT_OK

@@ -14,6 +14,7 @@ from ._commands import (
     _cmd_config_show,
     _cmd_destroy,
     _cmd_drivers,
+    _cmd_function,
     _cmd_load,
     _cmd_load_multi,
     _cmd_mappings,
@@ -212,6 +213,13 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
         "(default: CONTEXT in family extensions)",
     ),
     "callerid": ("--callerid", None, "NUMBER", "the caller's number (for exten/callerid rows)"),
+    "expression": (
+        "expression",
+        None,
+        "FUNCTION(ARGS)",
+        "the function and its arguments as in the dialplan: 'REALTIME(sippeers,name,alice)'",
+    ),
+    "function_value": ("value", "?", "VALUE", "write this value, as Set(FUNCTION(ARGS)=VALUE)"),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -233,6 +241,7 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("drivers", _cmd_drivers, None, ""),
     ("config show", _with_realtime(_cmd_config_show), None, "file"),
     ("switch", _with_realtime(_cmd_switch), None, "context exten priority switch_data callerid"),
+    ("function", _with_realtime(_cmd_function), None, "expression function_value"),
 )
 
 #: Words that only group commands.
