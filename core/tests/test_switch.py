@@ -151,6 +151,8 @@ def test_operations(rt: Realtime) -> None:
     found = sw.lookup("internal", "92125551212")
     assert found is not None and found.exten == "_9NXXNXXXXXX"
     assert found.row["appdata"] == "SIP/trunk/${EXTEN:1}"
+    with pytest.raises(TypeError):  # shared with the snapshot: read-only
+        found.row["appdata"] = "x"  # type: ignore[index]
 
 
 def test_exact_row_before_patterns(rt: Realtime) -> None:

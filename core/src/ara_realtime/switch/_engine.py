@@ -11,10 +11,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from ..datatypes import Row
 from ..errors import QueryError
 from ..patterns import Mode
 from ..realtime import Realtime
@@ -47,7 +47,8 @@ class Match:
     pattern: bool
     #: matched through ``!`` (an early match)
     early: bool
-    row: Row = field(repr=False)
+    #: the row, read-only (it is shared with the snapshot and the hit cache)
+    row: Mapping[str, str] = field(repr=False)
 
     @property
     def app(self) -> str | None:
@@ -81,7 +82,7 @@ class Hint:
         return f"{self.device},{self.presence}" if self.presence else self.device
 
 
-def _column(row: Row, name: str) -> str | None:
+def _column(row: Mapping[str, str], name: str) -> str | None:
     """A column looked up as Asterisk does (case-insensitive)."""
     value = row.get(name)
     if value is not None:
@@ -121,7 +122,7 @@ class RealtimeSwitch:
         self.cache_lifetime = float(cache_lifetime)
         self.cache_size = cache_size
         self._store = ContextStore(rt, self.refresh)
-        self._cache: OrderedDict[Hashable, tuple[float, int, Match | None]] = OrderedDict()
+        self._cache: OrderedDict[Hashable, tuple[float, int, Match]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -291,7 +292,7 @@ def _match(snapshot: ContextSnapshot, priority: int, entry: Entry, kind: int) ->
             priority=priority,
             pattern=entry.is_pattern,
             early=kind == EARLY,
-            row=entry.row,
+            row=MappingProxyType(entry.row),
         )
     assert isinstance(result, Match)
     if result.early != (kind == EARLY):  # the same entry can match either way

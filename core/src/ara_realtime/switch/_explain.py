@@ -65,7 +65,7 @@ class Explanation:
                 "pattern": m.pattern,
                 "early": m.early,
                 "callerid": m.callerid,
-                "row": m.row,
+                "row": dict(m.row),
             }
 
         return {
@@ -169,7 +169,7 @@ def _why(
     if found is not None and not found.pattern:
         why = f"{found.exten!r} is a plain extension at priority {prio}: the exact row."
     elif found is not None:
-        rank = next(e.rank for e in index.entries if e.row is found.row)
+        rank = next(e.rank for e in index.entries if e.exten == found.exten)
         position = rank + 1 - plain
         why = (
             f"no plain extension {exten!r} at priority {prio}; {found.exten!r} is pattern "
