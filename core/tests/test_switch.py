@@ -345,6 +345,7 @@ def test_index_is_rebuilt_only_when_the_context_changes(rt: Realtime, clock: Clo
     assert again is first and again.index(1) is index  # re-read, same rows: kept
     rt.update("extensions", "exten", "_1XXX", {"appdata": "changed"})
     clock.t += 10
+    assert list(sw.snapshot("extensions", "internal")._indexes) == [1]  # built by the re-read
     app = sw.exec("internal", "1234")
     assert app is not None and app.appdata == "changed"
     changed = sw.snapshot("extensions", "internal")

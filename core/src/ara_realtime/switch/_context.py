@@ -144,6 +144,12 @@ class ContextSnapshot:
                 index = self._indexes[priority] = self._build(priority)
         return index
 
+    def warm(self, like: ContextSnapshot) -> None:
+        """Build the indexes ``like`` has built: a replaced snapshot's look-ups then find
+        theirs ready (the re-read pays for them, not a call)."""
+        for priority in list(like._indexes):
+            self.index(priority)
+
     def _build(self, priority: int) -> Index:
         # ties (same extension and caller ID) go to the lowest spelling, then the lowest row,
         # whatever order the storage returned them in

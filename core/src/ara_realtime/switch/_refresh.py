@@ -155,6 +155,8 @@ class ContextStore:
                 loaded_at=started,
                 previous=snapshot,
             )
+            if state.snapshot is not None:
+                snapshot.warm(state.snapshot)
             state.snapshot = snapshot
         state.checked = started
         return snapshot

@@ -66,24 +66,23 @@ class Node:
         self.min_leaf: Leaf | None = None
 
 
+_END = 0  # a program ending without a terminal step
+
+
 class _Draft:
     """A node while the trie is built (one per program step)."""
 
-    __slots__ = ("bang", "broken", "children", "dot", "empty", "ends")
+    __slots__ = ("children", "empty", "leaves")
 
     def __init__(self) -> None:
         self.children: dict[int, _Draft] = {}
         self.empty: _Draft | None = None
-        self.ends: list[Leaf] = []
-        self.dot: list[Leaf] = []
-        self.bang: list[Leaf] = []
-        self.broken: list[Leaf] = []
+        #: how a program ends here (_END, _T_DOT, _T_BANG, _T_BROKEN) -> its leaves
+        self.leaves: dict[int, list[Leaf]] | None = None
 
     def chain_link(self) -> tuple[int, _Draft] | None:
         """The only way on, when nothing ends here and there is one child by a mask."""
-        if self.ends or self.dot or self.bang or self.broken or self.empty is not None:
-            return None
-        if len(self.children) != 1:
+        if self.leaves is not None or self.empty is not None or len(self.children) != 1:
             return None
         return next(iter(self.children.items()))
 
@@ -93,6 +92,7 @@ def build(programs: Sequence[tuple[tuple[int, ...], Leaf]]) -> Node:
     root = _Draft()
     for program, leaf in programs:
         draft = root
+        end = _END
         for tok in program:
             if tok >= 0:
                 child = draft.children.get(tok)
@@ -103,11 +103,12 @@ def build(programs: Sequence[tuple[tuple[int, ...], Leaf]]) -> Node:
                 if draft.empty is None:
                     draft.empty = _Draft()
                 draft = draft.empty
-            else:  # the matcher stops at these
-                {_T_DOT: draft.dot, _T_BANG: draft.bang, _T_BROKEN: draft.broken}[tok].append(leaf)
+            else:  # ".", "!" or a broken set: the matcher stops there
+                end = tok
                 break
-        else:
-            draft.ends.append(leaf)
+        if draft.leaves is None:
+            draft.leaves = {}
+        draft.leaves.setdefault(end, []).append(leaf)
     return _freeze(root)
 
 
@@ -145,14 +146,16 @@ def _freeze(root: _Draft) -> Node:
         node.kids = tuple(sorted((frozen.pop(id(d)) for _, d in kid_edges), key=_min_rank))
         if empty_edge is not None:
             node.empty = frozen.pop(id(empty_edge[1]))
-        for name in ("ends", "dot", "bang", "broken"):
-            leaves: list[Leaf] = getattr(draft, name)
-            if leaves:
+        if draft.leaves is not None:
+            for end, leaves in draft.leaves.items():
                 leaves.sort(key=_rank)
-                setattr(node, name, tuple(leaves))
+                setattr(node, _LEAF_GROUP[end], tuple(leaves))
         _finish(node)
         frozen[id(draft)] = node
     return frozen[id(top[1])]
+
+
+_LEAF_GROUP = {_END: "ends", _T_DOT: "dot", _T_BANG: "bang", _T_BROKEN: "broken"}
 
 
 def _rank(leaf: Leaf) -> int:
