@@ -16,7 +16,7 @@ from ara_realtime.drivers import memory
 from ._tables import TableSpec
 from ._target import Session, Target
 
-__all__ = ["BUILTIN_TARGETS", "MemoryTarget", "SQLite3Target"]
+__all__ = ["BUILTIN_TARGETS", "MEMORY_KNOWN_BUGS", "MemoryTarget", "SQLite3Target"]
 
 
 def _quote(name: str) -> str:
@@ -122,9 +122,19 @@ class SQLite3Target(Target):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+#: Where the ``memory`` driver deviates from the contract: strict xfails in every run of its
+#: target, so fixing the driver fails the run until the entry goes.
+MEMORY_KNOWN_BUGS = {
+    "test_writing_empty_stores_null": (
+        "the memory driver keeps '' in its rows where the contract leaves the column out"
+    ),
+}
+
+
 class MemoryTarget(Target):
     """The ``memory`` driver: tables made with ``memory.create_table``; the back door reads
-    the process-wide store; outages are injected (memory cannot go down)."""
+    the process-wide store; outages are injected (memory cannot go down). Declares the
+    driver's known deviations (:data:`MEMORY_KNOWN_BUGS`)."""
 
     def __init__(
         self,
@@ -135,6 +145,7 @@ class MemoryTarget(Target):
         **options: Any,
     ) -> None:
         super().__init__("memory", database=database, settings=settings, **options)
+        self.known_bugs = {**MEMORY_KNOWN_BUGS, **self.known_bugs}
 
     def create_table(
         self, rt: Realtime, family: str, database: str, table: str, spec: TableSpec

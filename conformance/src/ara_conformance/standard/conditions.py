@@ -119,18 +119,20 @@ class ConditionsTests(ConformanceBase):
 
     @conformance("conditions", ops=("store", "load", "load_multi"))
     def test_wildcards_are_literal_without_like(self, ara: Session) -> None:
-        """``*``, ``%``, ``_`` and ``\\`` are plain characters for ``=`` and ``!=``.
+        """``*``, ``%``, ``_``, ``\\``, ``^`` and ``;`` are plain characters for ``=`` and ``!=``.
 
-        Usually broken by: LDAP filters that keep ``*``; SQL drivers that use LIKE for ``=``.
+        Usually broken by: LDAP filters that keep ``*``; SQL drivers that use LIKE for ``=``;
+        the ``^XX`` codec applied to a stored value but not to the value looked up.
         """
-        for name, host in [("a", "other"), ("b", "*"), ("c", "%"), ("d", "_"), ("e", "\\")]:
+        literals = {"b": "*", "c": "%", "d": "_", "e": "\\", "f": "^", "g": ";"}
+        for name, host in [("a", "other"), *literals.items()]:
             ara.rt.store(FAM, {"name": name, "host": host})
-        for name, literal in [("b", "*"), ("c", "%"), ("d", "_"), ("e", "\\")]:
+        for name, literal in literals.items():
             got = [r["name"] for r in ara.rt.load_multi(FAM, ("host", literal))]
             assert got == [name], f"host = {literal!r} matched {got}; it is a literal"
             assert ara.rt.load(FAM, host=literal) == {"name": name, "host": literal}
             others = sorted(r["name"] for r in ara.rt.load_multi(FAM, ("host !=", literal)))
-            assert name not in others and len(others) == 4
+            assert others == sorted({"a", *literals} - {name}), f"host != {literal!r}: {others}"
 
     @conformance(
         "conditions",
@@ -145,7 +147,47 @@ class ConditionsTests(ConformanceBase):
         assert ara.rt.load(FAM, name="Alice ") is None, "= ignored a trailing space"
         assert ara.rt.load(FAM, name=" Alice") is None, "= ignored a leading space"
         assert ara.rt.load_multi(FAM, ("name LIKE", "alice")) == [], "LIKE ignored letter case"
+        assert ara.rt.load_multi(FAM, ("name LIKE", "a%")) == [], "LIKE ignored letter case"
+        assert row_names(ara.rt.load_multi(FAM, ("name !=", "alice"))) == ["Alice"], (
+            "!= ignored letter case"
+        )
         assert ara.rt.load(FAM, name="Alice") == {"name": "Alice"}
+
+    @conformance(
+        "conditions",
+        ops=("store", "load", "update", "update2", "destroy"),
+        when=lambda caps: not caps.case_insensitive,
+        label="exact matching (case_insensitive=False)",
+    )
+    def test_writes_match_keys_exactly(self, ara: Session) -> None:
+        """``update``, ``update2`` and ``destroy`` find rows by exact keys, as ``load`` does.
+
+        Usually broken by: writes built by other code than reads (a collation or a LIKE in
+        the ``WHERE`` of writes only).
+        """
+        ara.rt.store(FAM, {"name": "Alice", "host": "h"})
+        for key in ("ALICE", "alice", "Alice ", " Alice"):
+            assert ara.rt.update(FAM, "name", key, {"host": "x"}) == 0, f"update matched {key!r}"
+            assert ara.rt.update2(FAM, {"name": key}, {"host": "x"}) == 0, f"update2: {key!r}"
+            assert ara.rt.destroy(FAM, "name", key) == 0, f"destroy matched {key!r}"
+        assert ara.rt.load(FAM, name="Alice") == {"name": "Alice", "host": "h"}
+
+    @conformance("conditions", ops=("store", "load", "load_multi"))
+    def test_trailing_spaces_are_part_of_the_value(self, ara: Session) -> None:
+        """A stored trailing space counts: ``"bob "`` is not ``"bob"``, for ``=``, ``!=``, LIKE.
+
+        Usually broken by: MySQL's PAD SPACE collations (``'bob' = 'bob '`` is true there);
+        ``CHAR`` columns, which pad every value.
+        """
+        ara.rt.store(FAM, {"name": "bob "})
+        ara.rt.store(FAM, {"name": "bob"})
+        assert ara.rt.load(FAM, name="bob ") == {"name": "bob "}
+        assert ara.rt.load(FAM, name="bob") == {"name": "bob"}
+        assert row_names(ara.rt.load_multi(FAM, ("name", "bob"))) == ["bob"]
+        assert row_names(ara.rt.load_multi(FAM, ("name", "bob "))) == ["bob "]
+        assert row_names(ara.rt.load_multi(FAM, ("name !=", "bob"))) == ["bob "]
+        assert row_names(ara.rt.load_multi(FAM, ("name LIKE", "bob"))) == ["bob"]
+        assert row_names(ara.rt.load_multi(FAM, ("name LIKE", "bob_"))) == ["bob "]
 
     @conformance("conditions", ops=("store", "load"))
     def test_mapping_and_keyword_conditions(self, ara: Session) -> None:

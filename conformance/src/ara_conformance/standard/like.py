@@ -19,7 +19,7 @@ from ._common import FAM, model_for, row_names, store_all
 __all__ = ["LikeTests"]
 
 
-_LIKE_NAMES = ["alice", "al_ice", "al", "50%off", "back\\slash", "a%b_c\\d"]
+_LIKE_NAMES = ["alice", "al_ice", "al", "50%off", "back\\slash", "a%b_c\\d", "a;b"]
 _LIKE_CASES = [
     ("al%", ["al", "al_ice", "alice"]),
     ("al_ce", ["alice"]),
@@ -32,6 +32,10 @@ _LIKE_CASES = [
     ("a\\%b\\_c\\\\d", ["a%b_c\\d"]),
     ("\\a\\l", ["al"]),
     ("%", _LIKE_NAMES),
+    # a codec driver stores "a;b" as "a^3Bb": LIKE must see the decoded value
+    ("a;_", ["a;b"]),
+    ("a__", ["a;b"]),
+    ("%3B%", []),
 ]
 
 
@@ -106,7 +110,7 @@ class LikeTests(ConformanceBase):
     def test_like_with_a_trailing_backslash_is_an_error(self, ara: Session) -> None:
         """A pattern ending in a lone ``\\`` is a ``QueryError``, even on an empty table."""
         for pattern in ("abc\\", "\\", "a\\\\\\"):
-            with pytest.raises(QueryError):
+            with pytest.raises(QueryError, match="ends with an escaping backslash"):
                 ara.rt.load(FAM, ("name LIKE", pattern))
             with pytest.raises(QueryError):
                 ara.rt.load_multi(FAM, ("name NOT LIKE", pattern))

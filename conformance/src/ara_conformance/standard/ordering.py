@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
+
 from hypothesis import strategies as st
 
 from ara_realtime.datatypes import RQ, Requirement
@@ -16,6 +19,15 @@ from .._target import Session, Target
 from ._common import FAM, model_for, row_names, store_all
 
 __all__ = ["OrderingTests"]
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+}
 
 
 #: ``uinteger8`` values from small to the largest, for the unsigned 64-bit tests.
@@ -64,12 +76,14 @@ class OrderingTests(ConformanceBase):
     @conformance("ordering", ops=("store", "load_multi"))
     def test_absent_values_sort_first(self, ara: Session) -> None:
         """Absent (NULL or empty) values come before every other value."""
-        for name, context in [("c", "x"), ("a", "z"), ("b", "y"), ("d", ""), ("e", None)]:
-            ara.rt.store(
-                FAM, {"name": name} if context is None else {"name": name, "context": context}
-            )
+        rows = [("c", "x", "7"), ("a", "z", "8"), ("b", "y", ""), ("d", "", None), ("e", None, "")]
+        for name, context, lastms in rows:
+            row = {"name": name, "context": context, "lastms": lastms}
+            ara.rt.store(FAM, {k: v for k, v in row.items() if v is not None})
         got = [r.get("context", "") for r in ara.rt.load_multi(FAM, ("context LIKE", "%"))]
         assert got == ["", "", "x", "y", "z"], f"order by context: {got}"
+        got = [r.get("lastms", "") for r in ara.rt.load_multi(FAM, ("lastms LIKE", "%"))]
+        assert got == ["", "", "", "7", "8"], f"order by an integer column: {got}"
         got = [r.get("port", "") for r in ara.rt.load_multi(FAM, ("port LIKE", "%"))]
         assert got == [""] * 5
 
@@ -85,6 +99,15 @@ class OrderingTests(ConformanceBase):
         assert below == [-1, 0, 9], f"lastms < 10 must compare numbers, got {below}"
         above = sorted(int(r["lastms"]) for r in ara.rt.load_multi(FAM, ("lastms >", "9")))
         assert above == [10, 100, 5060], f"lastms > 9 must compare numbers, got {above}"
+        got = [r["lastms"] for r in ara.rt.load_multi(FAM, ("lastms LIKE", "10%"))]
+        assert got == ["10", "100"], f"LIKE on an integer column matches its digits: {got}"
+        ara.rt.store(FAM, {"name": "none"})
+        for op, compare in _COMPARE.items():
+            got_names = set(
+                row_names(ara.rt.load_multi(FAM, ("name LIKE", "p%"), (f"lastms {op}", "100")))
+            )
+            want = {f"p{i}" for i, v in enumerate(values) if compare(int(v), 100)}
+            assert got_names == want, f"lastms {op} 100 selected {sorted(got_names)}"
 
     @conformance(
         "ordering",
@@ -124,13 +147,16 @@ class OrderingTests(ConformanceBase):
     )
     def test_text_orders_by_code_point(self, ara: Session) -> None:
         """Text compares and sorts by code point (``"B" < "Z" < "a" < "é"``)."""
-        for name in ["b", "B", "é", "a", "Z", "🎉", "ab", "a b"]:
+        for name in ["b", "B", "é", "a", "Z", "🎉", "ab", "a b", "a;"]:
             ara.rt.store(FAM, {"name": name})
         got = row_names(ara.rt.load_multi(FAM, ("name LIKE", "%")))
-        assert got == sorted(got) == ["B", "Z", "a", "a b", "ab", "b", "é", "🎉"], got
+        assert got == sorted(got) == ["B", "Z", "a", "a b", "a;", "ab", "b", "é", "🎉"], got
+        below = row_names(ara.rt.load_multi(FAM, ("name <", "a<")))
+        assert below == ["B", "Z", "a", "a b", "a;"], f'name < "a<" selected {below}'
         assert row_names(ara.rt.load_multi(FAM, ("name >", "Z"))) == [
             "a",
             "a b",
+            "a;",
             "ab",
             "b",
             "é",

@@ -122,13 +122,14 @@ class StaticTests(ConformanceBase):
         tuples: three ``str`` and two ``int``, the active rows of the file in contract order.
 
         Usually broken by: metrics handed over as text or decimals, extra columns (``id``,
-        ``filename``), rows as dicts.
+        ``filename``), rows as dicts, categories ordered by a case-insensitive collation.
         """
         rowlist = [
             StaticModelRow("shape.conf", "b", "x", "1;2", 7, 2),
             StaticModelRow("shape.conf", "a", "y", "3", 7, 2),
             StaticModelRow("shape.conf", "b", "z", "^4", 7, 0),
             StaticModelRow("shape.conf", "c", "w", "5", 12, 9),
+            StaticModelRow("shape.conf", "B", "x", "8", 7, 2),  # "B" < "a": by code point
             StaticModelRow("shape.conf", "c", "v", "6", 0, 1, commented=1),
             StaticModelRow("other.conf", "c", "u", "7", 3, 3),
         ]

@@ -15,6 +15,16 @@ from ._common import FAM, INTEGER, TEXT, model_for, store_all, value_limit
 
 __all__ = ["ValuesTests"]
 
+#: Values made of several hostile parts (the old per-driver contract tests used these).
+_COMPOSITE = (
+    "  leading and trailing  ",
+    "semi;colon",
+    "caret^5E^",
+    'it\'s "quoted"',
+    "100% _under_ *star* (paren)",
+    "ünïcödé ✓ 電話 🎉",
+)
+
 
 @register_standard
 class ValuesTests(ConformanceBase):
@@ -40,6 +50,29 @@ class ValuesTests(ConformanceBase):
                 assert s.rt.load(FAM, ("name", "v")) == want
                 assert s.rt.load(FAM, ("secret", value)) == want, "= on the value finds nothing"
                 assert s.rt.load_multi(FAM, ("secret", value)) == [want]
+
+        check()
+
+    @conformance("values", ops=("store", "load", "load_multi", "update"))
+    def test_hostile_values_in_updates(self, ara_target: Target) -> None:
+        """A hostile value works as the key of an ``update`` and as the value it writes.
+
+        Usually broken by: the key or the new value pasted into SQL unescaped, or encoded
+        (``^XX``) on one side only.
+        """
+        size = value_limit(ara_target, min(PEERS.size("host"), PEERS.size("context")))
+        explicit = [v for v in (*HOSTILE, *_COMPOSITE) if len(v) <= size]
+
+        @examples(text_values(size, empty=False), explicit=[(v,) for v in explicit])
+        def check(value: str) -> None:
+            with ara_target.open({FAM: PEERS}) as s:
+                assert s.rt.store(FAM, {"name": "v", "context": value}) == 1
+                assert s.rt.update(FAM, "context", value, {"host": value}) == 1, (
+                    f"update keyed on context = {value!r} matched no row"
+                )
+                want = {"name": "v", "host": value, "context": value}
+                assert s.rt.load(FAM, ("host", value)) == want
+                assert s.rt.load_multi(FAM, ("context LIKE", "%")) == [want]
 
         check()
 
@@ -91,11 +124,13 @@ class ValuesTests(ConformanceBase):
     @conformance("values", ops=("store", "load"))
     def test_rows_follow_column_order_without_empty_columns(self, ara: Session) -> None:
         """Rows list columns in table order and leave NULL/empty columns out."""
-        assert ara.rt.store(FAM, {"secret": "s", "name": "bob", "host": "", "context": "c"}) == 1
-        row = ara.rt.load(FAM, name="bob")
-        assert row is not None
-        assert list(row.items()) == [("name", "bob"), ("secret", "s"), ("context", "c")], (
-            f"got {row!r}: columns must follow table order and empty ones must be left out"
+        row = {"port": "5060", "secret": "s", "name": "bob", "host": "", "context": "c"}
+        assert ara.rt.store(FAM, row) == 1
+        got = ara.rt.load(FAM, name="bob")
+        assert got is not None
+        want = [("name", "bob"), ("secret", "s"), ("context", "c"), ("port", "5060")]
+        assert list(got.items()) == want, (
+            f"got {got!r}: columns must follow table order and empty ones must be left out"
         )
 
     @conformance("values", ops=("store", "load_multi", "update"))
@@ -103,23 +138,25 @@ class ValuesTests(ConformanceBase):
         """``""`` and NULL are one value: never returned, matched by ``= ""``.
 
         Usually broken by: returning ``""`` columns; ``= ""`` matching only empty strings
-        (or only NULL); ``!= v`` not matching absent values.
+        (or only NULL); ``!= v`` not matching absent values; a collation that pads with
+        spaces (MySQL's PAD SPACE: ``" " = ""``).
         """
         rt = ara.rt
-        for name, host in [("a", "dynamic"), ("b", ""), ("c", None)]:
+        for name, host in [("a", "dynamic"), ("b", ""), ("c", None), ("d", " ")]:
             rt.store(FAM, {"name": name} if host is None else {"name": name, "host": host})
         assert rt.update(FAM, "name", "a", {"context": ""}) == 1
 
         def names(*conds: tuple[str, str]) -> list[str]:
             return sorted(r["name"] for r in rt.load_multi(FAM, *conds))
 
-        assert names(("host", "")) == ["b", "c"], '= "" must match NULL and empty'
-        assert names(("host !=", "")) == ["a"], '!= "" must match non-empty only'
-        assert names(("host !=", "dynamic")) == ["b", "c"], "!= v must match absent values too"
-        assert names(("host LIKE", "%")) == ["a", "b", "c"], "LIKE treats absent as empty"
-        assert names(("host NOT LIKE", "d%")) == ["b", "c"]
+        assert names(("host", "")) == ["b", "c"], '= "" must match NULL and empty (not " ")'
+        assert names(("host !=", "")) == ["a", "d"], '!= "" must match non-empty only'
+        assert names(("host !=", "dynamic")) == ["b", "c", "d"], "!= v must match absent too"
+        assert names(("host LIKE", "%")) == ["a", "b", "c", "d"], "LIKE treats absent as empty"
+        assert names(("host NOT LIKE", "d%")) == ["b", "c", "d"]
         assert names(("host NOT LIKE", "%")) == []
-        assert names(("context", "")) == ["a", "b", "c"]
+        assert names(("context", "")) == ["a", "b", "c", "d"]
+        assert names(("port", "")) == ["a", "b", "c", "d"], '= "" on an integer column'
         for row in rt.load_multi(FAM, ("name LIKE", "%")):
             assert "" not in row.values(), f"empty value returned: {row!r}"
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from types import MappingProxyType
+from typing import Any
+
 import pytest
 
 from ara_realtime import QueryError
@@ -76,6 +80,46 @@ class WritesTests(ConformanceBase):
         ara.rt.store(FAM, {"name": "a", "host": "dynamic", "port": "5060"})
         assert ara.rt.update(FAM, "name", "a", {"host": "", "port": ""}) == 1
         assert ara.rt.load(FAM, name="a") == {"name": "a"}
+
+    @conformance("writes", ops=("store", "update"), backdoor="read")
+    def test_writing_empty_stores_null(self, ara: Session) -> None:
+        """``""`` is stored as NULL (or not at all), never as an empty string or a space.
+
+        Usually broken by: binding ``""`` as is (Asterisk and other programs reading the
+        table then see an empty value where the contract has none).
+        """
+        ara.rt.store(FAM, {"name": "a", "host": "dynamic", "port": "5060", "context": ""})
+        assert ara.rt.update(FAM, "name", "a", {"host": "", "port": ""}) == 1
+        (raw,) = ara.raw(FAM)
+        stored = {c: raw.get(c) for c in ("host", "port", "context")}
+        assert stored == dict.fromkeys(stored), f"storage holds {stored!r} for the empty values"
+
+    @conformance("writes", ops=("store", "update", "load", "load_multi"))
+    def test_write_columns_come_from_a_mapping_never_a_sequence(self, ara: Session) -> None:
+        """The columns of a write are any mapping (``{**m}`` works: ``sqlite3.Row``,
+        ``MappingProxyType``) plus keywords, which win; a list is refused, never read as pairs.
+        """
+        db = sqlite3.connect(":memory:")
+        try:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT 'zz' AS name, 'ab' AS host").fetchone()
+        finally:
+            db.close()
+        rt = ara.rt
+        assert rt.store(FAM, row) == 1
+        assert rt.load(FAM, name="zz") == {"name": "zz", "host": "ab"}
+        assert rt.update(FAM, "name", "zz", MappingProxyType({"host": "cd"})) == 1
+        fields = {"host": "ef"}
+        assert rt.update(FAM, "name", "zz", fields, host="gh") == 1
+        assert fields == {"host": "ef"}, "the caller's mapping was changed"
+        assert rt.load(FAM, name="zz") == {"name": "zz", "host": "gh"}
+        sequences: list[Any] = [["ab", "cd"], [("name", "x")]]
+        for bad in sequences:
+            with pytest.raises(QueryError, match="must be a mapping, not list"):
+                rt.store(FAM, bad)
+            with pytest.raises(QueryError, match="must be a mapping, not list"):
+                rt.update(FAM, "name", "zz", bad)
+        assert rt.load_multi(FAM, ("name LIKE", "%")) == [{"name": "zz", "host": "gh"}]
 
     @conformance("writes", ops=("store", "update", "update2", "load"))
     def test_failed_write_changes_nothing(self, ara: Session) -> None:
