@@ -46,16 +46,14 @@ def test_suite_passes_on_builtin_driver_by_name(suite_runs: Any, driver: str) ->
     _honest(target)
     xfailed = {t["name"] for t in target["tests"] if t["status"] == "xfailed"}
     status = {t["name"]: t["status"] for t in target["tests"]}
+    assert not xfailed, xfailed
     if driver == "sqlite3":
-        assert not xfailed, xfailed
         assert target["outage"].startswith("real"), "sqlite3 must be taken down for real"
         # the declared deviation is verified, and the numeric test is not counted as passed
         assert status["test_unsigned_64_bit_columns_declared_as_text"] == "passed"
         assert status["test_unsigned_64_bit_columns_order_numerically"] == "unsupported"
     else:
         assert target["outage"].startswith("fault injection")
-        # declared by the memory target itself, until the driver leaves "" out of its rows
-        assert xfailed == {"test_writing_empty_stores_null"}, xfailed
         assert status["test_unsigned_64_bit_columns_order_numerically"] == "passed"
         assert status["test_unsigned_64_bit_columns_declared_as_text"] == "unsupported"
 

@@ -18,7 +18,7 @@ from ._files import DirectoryTarget
 from ._tables import TableSpec
 from ._target import Target
 
-__all__ = ["MEMORY_KNOWN_BUGS", "MemoryTarget", "SQLite3Target"]
+__all__ = ["MemoryTarget", "SQLite3Target"]
 
 
 def _quote(name: str) -> str:
@@ -78,19 +78,9 @@ class SQLite3Target(DirectoryTarget):
             conn.close()
 
 
-#: Where the ``memory`` driver deviates from the contract: strict xfails in every run of its
-#: target, so fixing the driver fails the run until the entry goes.
-MEMORY_KNOWN_BUGS = {
-    "test_writing_empty_stores_null": (
-        "the memory driver keeps '' in its rows where the contract leaves the column out"
-    ),
-}
-
-
 class MemoryTarget(Target):
     """The ``memory`` driver: tables made with ``memory.create_table``; the back door reads
-    the process-wide store; outages are injected (memory cannot go down). Declares the
-    driver's known deviations (:data:`MEMORY_KNOWN_BUGS`)."""
+    the process-wide store; outages are injected (memory cannot go down)."""
 
     def __init__(
         self,
@@ -101,7 +91,6 @@ class MemoryTarget(Target):
         **options: Any,
     ) -> None:
         super().__init__("memory", database=database, settings=settings, **options)
-        self.known_bugs = {**MEMORY_KNOWN_BUGS, **self.known_bugs}
 
     def create_table(
         self, rt: Realtime, family: str, database: str, table: str, spec: TableSpec

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -96,6 +97,87 @@ class ErrorsTests(ConformanceBase):
                     assert "NUL" in str(info.value)
             time.sleep(ara_target.backoff * 3)
             assert s.rt.load(FAM, name="a") == {"name": "a"}
+
+    @conformance("errors", ops=("store", "load"))
+    def test_lone_surrogates_are_rejected_before_any_io(self, ara_target: Target) -> None:
+        """A lone surrogate (``"\\ud800"``: not Unicode text, no storage can encode it) is a
+        ``QueryError`` raised before any I/O, like NUL; a proper pair (an emoji) is text.
+
+        Usually broken by: a ``UnicodeEncodeError`` from the client library, after a
+        connection was taken (or, worse, a ``BackendError`` that fails over).
+        """
+        with ara_target.open({FAM: PEERS}, roles=("primary",), faults=True) as s:
+            s.rt.store(FAM, {"name": "a"})
+            with s.outage("primary"):
+                for call in (
+                    lambda: s.rt.store(FAM, {"name": "x\ud800y"}),
+                    lambda: s.rt.load(FAM, name="\udfff"),
+                    lambda: s.rt.load(FAM, ("name", "é\ud83d")),
+                    lambda: s.rt.load_multi(FAM, ("name LIKE", "%\ud800")),
+                    lambda: s.rt.update(FAM, "name", "a", {"host": "\ud800"}),
+                    lambda: s.rt.update2(FAM, {"name": "\ud800"}, {"host": "h"}),
+                    lambda: s.rt.destroy(FAM, "name", "a\udc00"),
+                ):
+                    with pytest.raises(QueryError, match="surrogate") as info:
+                        call()
+                    assert isinstance(info.value, ValueError)
+            time.sleep(ara_target.backoff * 3)
+            assert s.rt.load(FAM, name="a") == {"name": "a"}  # (a read reconnects first)
+            assert s.rt.store(FAM, {"name": "🎉", "host": "ok"}) == 1
+            assert s.rt.load(FAM, name="🎉") == {"name": "🎉", "host": "ok"}
+
+    @conformance("errors", ops=("store", "load", "update"))
+    def test_errors_never_carry_written_values(self, ara: Session) -> None:
+        """A ``QueryError`` names the family, table and column, never the value written or
+        looked up (server messages quote them: ``invalid input syntax for type integer:
+        "..."``, ``Incorrect integer value: '...'``, ``Duplicate entry '...'``).
+
+        Usually broken by: passing the server's message on as it is.
+        """
+        marker = "Sekr3t-value-7f3a"
+        rt = ara.rt
+        rt.store(FAM, {"name": "a"})
+        attempts: list[Callable[[], Any]] = [
+            lambda: rt.store(FAM, {"name": "b", "port": f"{marker} is no number"}),
+            lambda: rt.update(FAM, "name", "a", {"lastms": f"{marker}!"}),
+            lambda: rt.store(FAM, {"name": marker * 40}),
+            lambda: rt.load(FAM, ("port", marker)),
+            lambda: rt.load_multi(FAM, ("lastms >", marker)),
+        ]
+        for attempt in attempts:
+            try:
+                attempt()
+            except QueryError as exc:
+                text = f"{exc} {exc!r} {exc.args!r}"
+                assert marker not in text, f"the error shows the value: {text}"
+                assert exc.family == FAM or FAM in str(exc), f"the error names no family: {text}"
+
+    @conformance("errors", ops=("store", "load", "update"))
+    def test_an_oversized_value_is_refused_or_kept(self, ara: Session) -> None:
+        """A 20 MB value (60 MB after the ``^XX`` codec, being all ``;``) is stored and read
+        back exactly, or refused with a ``QueryError`` that stores nothing; either way the
+        backend stays healthy and the next call works.
+
+        Usually broken by: a server that drops the connection on a too-large packet (MySQL's
+        ``max_allowed_packet``, slapd's incoming limit), reported as ``BackendError``: failover,
+        back-off, and the same error on every backend.
+        """
+        rt = ara.rt
+        rt.store(FAM, {"name": "small", "host": "h"})
+        for name, value in (("big", "x" * 20_000_000), ("semi", ";" * 20_000_000)):
+            try:
+                rt.store(FAM, {"name": name, "secret": value})
+            except QueryError:
+                assert rt.load(FAM, name=name) is None, f"a refused {name} value left a row"
+            else:
+                got = rt.load(FAM, name=name)
+                assert got is not None and got.get("secret") == value, f"{name} value altered"
+            with contextlib.suppress(QueryError):
+                rt.update(FAM, "name", "small", {"host": value})
+            assert rt.load(FAM, name="small") in (
+                {"name": "small", "host": "h"},
+                {"name": "small", "host": value},
+            )
 
     @conformance("errors", ops=("load", "load_multi", "update2"))
     def test_at_least_one_condition(self, ara: Session) -> None:
