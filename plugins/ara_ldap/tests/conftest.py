@@ -16,12 +16,12 @@ from ara_testservers.servers import ServerError
 from ara_testservers.slapd import SlapdServer
 
 
-def shared_dir() -> Path:
-    """``$ARA_SHARED_DIR``, else ``<repo>/../shared`` (the corpus is read, never copied)."""
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """``$ARA_SHARED_DIR/corpus``, else ``<repo>/../shared/corpus`` (read, never copied)."""
     env = os.environ.get("ARA_SHARED_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3].parent / "shared"
+    shared = Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared"
+    return shared / "corpus"
 
 
 def _start(server: SlapdServer, what: str) -> SlapdServer:
