@@ -28,7 +28,7 @@ from ara_realtime.driver import ConnectionDriver
 
 from .config import STATIC_SECTION, Settings, base_dn, read_settings
 from .filters import escape_rdn, escape_value, matcher, number, prefilter
-from .pool import Pool, ServerRefused
+from .pool import Found, Pool, ServerRefused
 from .schema import AttributeInfo, parse_attribute_types
 from .tables import CONTAINER_ATTRIBUTES, Column, Table, from_container, from_section
 
@@ -48,6 +48,9 @@ CAPABILITIES = Capabilities.full(notes=_NOTES)
 #: Result codes that are the caller's mistake (the same request fails on any server).
 _QUERY_CODES = frozenset({16, 17, 18, 19, 20, 21, 34, 64, 65, 66, 67, 68, 69})
 _NO_SUCH_OBJECT = 32
+#: Entries a ``load`` reads in its first, unpaged search (candidates the server's rules
+#: matched, e.g. case variants of a name).
+_LOAD_PROBE = 16
 _ALREADY_EXISTS = 68
 _STATIC = {
     "filename": ("filename",),
@@ -111,6 +114,8 @@ class LdapConnection:
             text += f" ({message})"
         if code in _QUERY_CODES:
             return QueryError(f"family {family!r}: {what}: {text}", family=family, table=table)
+        if code == 4:
+            text += "; raise the server's size limit for the bind DN (OpenLDAP: limits, size=)"
         return BackendError(f"{self.label}: {what}: {text}")
 
     # -- schema and tables --------------------------------------------------------------
@@ -168,7 +173,7 @@ class LdapConnection:
         except ServerRefused as exc:
             if exc.result.get("result") != _NO_SUCH_OBJECT:
                 raise self._fail(exc.result, f"reading table {name!r}", family, name) from None
-            entries = []
+            entries = Found()
             if not _same_dn(str(exc.result.get("dn") or ""), self.base):
                 raise BackendError(
                     f"{self.label}: the base DN does not exist in the directory"
@@ -221,7 +226,7 @@ class LdapConnection:
         *,
         size_limit: int = 0,
         enough: Callable[[list[dict[str, Any]]], bool] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> Found:
         try:
             return self.pool.search(
                 table.base,
@@ -267,15 +272,34 @@ class LdapConnection:
                 for e in page
             )
 
+        out: list[tuple[str, Values]] = []
+        if first:
+            # one plain search with a small size limit finds the row in the common case (one
+            # candidate, or an exact server filter); only when the limit cut it short without
+            # an exact match are the remaining candidates paged through
+            limit = 1 if exact else _LOAD_PROBE
+            entries = self._search(table, family, search_filter, table.attributes, size_limit=limit)
+            self._collect(entries, good, out, first=True)
+            if out or not entries.truncated:
+                return out
         entries = self._search(
             table,
             family,
             search_filter,
             table.attributes,
-            size_limit=1 if first and exact else 0,
             enough=enough if first else None,
         )
-        out: list[tuple[str, Values]] = []
+        self._collect(entries, good, out, first=first)
+        return out
+
+    def _collect(
+        self,
+        entries: list[dict[str, Any]],
+        good: Callable[[Values], bool],
+        out: list[tuple[str, Values]],
+        *,
+        first: bool,
+    ) -> None:
         for entry in entries:
             if entry.get("type") != "searchResEntry":
                 continue
@@ -288,8 +312,7 @@ class LdapConnection:
             if good(values):
                 out.append((entry["dn"], values))
                 if first:
-                    break
-        return out
+                    return
 
     def load(self, family: str, table: str, conds: tuple[Condition, ...]) -> Row | None:
         meta = self.table(table, family)

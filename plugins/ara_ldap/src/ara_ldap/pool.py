@@ -31,7 +31,7 @@ from ara_realtime import BackendError
 
 from .config import Settings
 
-__all__ = ["Pool", "Reply", "Scope", "ServerRefused"]
+__all__ = ["Found", "Pool", "Scope", "ServerRefused"]
 
 log = logging.getLogger("ara_ldap")
 
@@ -40,11 +40,14 @@ T = TypeVar("T")
 #: A search scope, as ldap3 spells it.
 Scope = Literal["BASE", "LEVEL", "SUBTREE"]
 
-#: ``(result, response)`` of one request: ldap3's result dict and its response list.
-Reply = tuple[dict[str, Any], list[dict[str, Any]]]
-
 #: Result codes after which the connection is no longer usable (re-bind and retry).
 _GONE = frozenset({52})  # unavailable (also OpenLDAP's notice of disconnection)
+
+
+class Found(list[dict[str, Any]]):
+    """The entries a search returned; ``truncated`` when our own ``size_limit`` cut it short."""
+
+    truncated = False
 
 
 class ServerRefused(Exception):
@@ -103,7 +106,7 @@ class Pool:
             self._server,
             user=s.user,
             password=s.password,
-            client_strategy=ldap3.SAFE_SYNC,
+            client_strategy=ldap3.SYNC,  # one thread at a time (the pool): no copies
             auto_bind=ldap3.AUTO_BIND_NONE,
             raise_exceptions=False,
             check_names=False,
@@ -118,8 +121,8 @@ class Pool:
             conn.socket.settimeout(s.bind_timeout)
             if s.starttls and not conn.start_tls(read_server_info=False):
                 raise BackendError(f"{self.label}: StartTLS refused: {conn.last_error}")
-            ok, result, _, _ = conn.bind(read_server_info=False)
-            if not ok:
+            if not conn.bind(read_server_info=False):
+                result = conn.result
                 who = s.user or "anonymous"
                 raise BackendError(
                     f"{self.label}: bind as {who} refused: {result.get('description')}"
@@ -213,18 +216,19 @@ class Pool:
         size_limit: int = 0,
         paged: bool = True,
         enough: Callable[[list[dict[str, Any]]], bool] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Entries (ldap3 response dicts) found; paged when ``paged``.
+    ) -> Found:
+        """Entries (ldap3 response dicts) found; paged when ``paged`` and no ``size_limit``.
 
-        ``enough(page)``, when given, ends a paged search early once it returns True.
+        ``enough(page)``, when given, ends a paged search early once it returns True. A
+        size limit of the server's own (not ``size_limit``) is an error, never a short answer.
         """
         page = self.settings.page_size if paged and not size_limit else None
 
-        def request(conn: ldap3.Connection) -> list[dict[str, Any]]:
-            found: list[dict[str, Any]] = []
+        def request(conn: ldap3.Connection) -> Found:
+            found = Found()
             cookie: bytes | None = None
             while True:
-                _, result, response, _ = conn.search(
+                conn.search(
                     base,
                     search_filter,
                     scope,
@@ -235,8 +239,11 @@ class Pool:
                     paged_size=page,
                     paged_cookie=cookie,
                 )
+                result, response = conn.result, conn.response or []
                 code = result["result"]
-                if code not in (0, 4):  # success, or sizeLimitExceeded with size_limit
+                if code == 4 and size_limit and len(response) >= size_limit:
+                    found.truncated = True  # sizeLimitExceeded: the limit we asked for
+                elif code != 0:
                     raise ServerRefused(result)
                 found.extend(response)
                 if page is None:
@@ -269,7 +276,8 @@ class Pool:
         """One write (add, modify, delete); the result dict, even when it is an error."""
 
         def request(conn: ldap3.Connection) -> dict[str, Any]:
-            _, result, _, _ = call(conn)
+            call(conn)
+            result = conn.result
             if result["result"] in _GONE:
                 raise ServerRefused(result)
             return dict(result)
