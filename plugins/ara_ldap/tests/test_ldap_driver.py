@@ -222,3 +222,62 @@ def test_the_schema_and_its_ldif_define_the_same(tmp_path: Path) -> None:
     shipped = _definitions(schema_path("ldif").read_text())
     assert len(shipped) == 3 + 5 + 16 + 16 + 8 + 3
     assert _definitions(converted.read_text()) == shipped
+
+
+def test_load_finds_the_exact_row_beyond_the_first_candidates(
+    peers: tuple[Realtime, str],
+) -> None:
+    """40 entries the directory holds equal to "h" (case-insensitive araText1), one exactly."""
+    rt, _ = peers
+    for i in range(40):
+        rt.store("peers", {"name": f"n{i:02d}", "host": "H" if i != 37 else "h"})
+    assert rt.load("peers", host="h") == {"name": "n37", "host": "h"}
+    assert rt.load("peers", ("host", "h"), ("name LIKE", "n3%")) == {"name": "n37", "host": "h"}
+    assert rt.load("peers", host="H ") is None
+    assert len(rt.load_multi("peers", host="H")) == 39
+
+
+def test_a_server_size_limit_is_an_error_never_a_short_answer(
+    slapd: SlapdServer,
+    admin: ldap3.Connection,
+    subtree: Callable[[str], str],
+    make_rt: Callable[..., Realtime],
+) -> None:
+    """A bind DN the server limits to 5 entries: a bigger answer is a BackendError."""
+    import subprocess
+    import urllib.parse
+
+    base = subtree("limited")
+    make_table(admin, base, "peers", PEERS)
+    reader = f"cn=reader,{base}"
+    admin.add(reader, ["applicationProcess", "simpleSecurityObject"], {"userPassword": "pw"})
+    ldapi = "ldapi://" + urllib.parse.quote(str(slapd.socket), safe="")
+    change = (
+        "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nadd: olcLimits\n"
+        f'olcLimits: dn.exact="{reader}" size=5\n'
+    )
+    proc = subprocess.run(
+        ["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", ldapi],
+        input=change,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    try:
+        writer = make_rt({"peers": f'ldap,"{base}",peers'}, base)
+        for i in range(8):
+            writer.store("peers", {"name": f"p{i}", "port": str(i)})
+        rt = make_rt({"peers": f'ldap,"{base}",peers'}, base, user=reader, **{"pass": "pw"})
+        assert len(rt.load_multi("peers", ("port <", "4"))) == 4
+        with pytest.raises(BackendError, match="sizeLimitExceeded.*size limit"):
+            rt.load_multi("peers", ("port >=", "0"))
+    finally:
+        undo = change.replace("add: olcLimits", "delete: olcLimits")
+        subprocess.run(
+            ["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", ldapi],
+            input=undo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
