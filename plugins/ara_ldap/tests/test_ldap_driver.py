@@ -281,3 +281,38 @@ def test_a_server_size_limit_is_an_error_never_a_short_answer(
             text=True,
             check=False,
         )
+
+
+@pytest.fixture(scope="module")
+def tls_slapd() -> Iterator[SlapdServer]:
+    server = SlapdServer(ldif_schemas=[schema_path("ldif")], tls=True)
+    try:
+        server.start()
+    except ServerError as exc:
+        server.close()
+        pytest.fail(f"cannot start slapd with TLS: {exc}", pytrace=False)
+    yield server
+    server.close()
+
+
+def test_ldaps_and_starttls_with_a_ca_file(tls_slapd: SlapdServer) -> None:
+    assert tls_slapd.ca_file is not None
+    ca = str(tls_slapd.ca_file)
+    ldaps = f"ldaps://127.0.0.1:{tls_slapd.tls_port}"
+    for settings in (
+        {"url": ldaps, "cafile": ca},
+        {"url": tls_slapd.url(), "starttls": "yes", "cafile": ca},
+    ):
+        rt = _private_rt(tls_slapd, **settings)
+        try:
+            assert rt.store("peers", {"name": f"via {settings['url'][:5]}"}) == 1
+            assert rt.load("peers", name=f"via {settings['url'][:5]}") is not None
+        finally:
+            rt.close()
+    for settings in ({"url": ldaps}, {"url": tls_slapd.url(), "starttls": "yes"}):
+        rt = _private_rt(tls_slapd, **settings)  # the system's CAs do not know the test CA
+        try:
+            with pytest.raises(BackendError, match="cannot connect|StartTLS"):
+                rt.load("peers", name="x")
+        finally:
+            rt.close()

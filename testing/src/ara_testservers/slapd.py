@@ -26,7 +26,7 @@ import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
-from .servers import Server, ServerError
+from .servers import Server, ServerError, free_port
 
 __all__ = ["PACKAGES", "SlapdServer"]
 
@@ -71,8 +71,12 @@ class SlapdServer(Server):
         schemas: Sequence[Path] = (),
         ldif_schemas: Sequence[Path] = (),
         indexes: Sequence[str] = (),
+        tls: bool = False,
     ) -> None:
         super().__init__(base)
+        self.tls = tls
+        self.tls_port = free_port() if tls else None
+        self.ca_file = self.base / "tls" / "ca.pem" if tls else None
         self.schemas = [Path(p) for p in schemas]
         self.ldif_schemas = [Path(p) for p in ldif_schemas]
         self.indexes = ["objectClass eq", "cn eq", *indexes]
@@ -134,7 +138,72 @@ class SlapdServer(Server):
             f'directory "{self.data}"',
             *(f"index {index}" for index in self.indexes),
         ]
+        if self.tls:
+            tls = self.base / "tls"
+            lines[lines.index("database config") : lines.index("database config")] = [
+                f'TLSCACertificateFile "{tls / "ca.pem"}"',
+                f'TLSCertificateFile "{tls / "server.pem"}"',
+                f'TLSCertificateKeyFile "{tls / "server.key"}"',
+            ]
         return "\n".join(lines) + "\n"
+
+    def _make_certificates(self) -> None:
+        """A throwaway CA and a server certificate for localhost and 127.0.0.1 (openssl)."""
+        tls = self.base / "tls"
+        tls.mkdir(exist_ok=True)
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            raise ServerError("openssl not found (needed for the TLS test server)")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        (tls / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        for cmd in (
+            [
+                openssl,
+                "req",
+                "-x509",
+                *ec,
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=ara-realtime test CA",
+            ],
+            [
+                openssl,
+                "req",
+                *ec,
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+            [
+                openssl,
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+            ],
+        ):
+            proc = subprocess.run(cmd, cwd=tls, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise ServerError(f"openssl failed: {proc.stderr.strip()}")
 
     def _configure(self) -> None:
         for path in [*self.schemas, *self.ldif_schemas]:
@@ -142,6 +211,8 @@ class SlapdServer(Server):
                 raise ServerError(f"schema file {str(path)!r} not found")
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.data.mkdir(parents=True, exist_ok=True)
+        if self.tls:
+            self._make_certificates()
         conf = self.base / "slapd.conf"
         conf.write_text(self._slapd_conf())
         top = self.suffix.split(",")[0].split("=", 1)[1]
@@ -170,6 +241,8 @@ class SlapdServer(Server):
         urls = (
             f"ldap://127.0.0.1:{self.port} ldapi://{urllib.parse.quote(str(self.socket), safe='')}"
         )
+        if self.tls_port is not None:
+            urls += f" ldaps://127.0.0.1:{self.tls_port}"
         log = (self.base / "slapd.log").open("ab")
         proc = subprocess.Popen(
             [_tool("slapd"), "-F", str(self.config_dir), "-h", urls, "-d", "0"],

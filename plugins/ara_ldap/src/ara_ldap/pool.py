@@ -129,10 +129,10 @@ class Pool:
                 )
             conn.socket.settimeout(s.timeout)
         except BackendError:
-            conn.unbind()
+            _quietly_unbind(conn)
             raise
         except (LDAPException, OSError) as exc:
-            conn.unbind()
+            _quietly_unbind(conn)
             what = "timed out" if _timed_out(exc) else f"{type(exc).__name__}: {exc}"
             raise BackendError(f"{self.label}: cannot connect: {what}") from exc
         return conn
@@ -194,7 +194,7 @@ class Pool:
                     raise
                 self._drop_idle()
                 log.info("%s: %s: server unavailable, reconnecting", self.label, what)
-            except LDAPException as exc:
+            except (LDAPException, OSError) as exc:
                 if _timed_out(exc) or attempt + 1 == attempts:
                     why = "timed out" if _timed_out(exc) else f"{type(exc).__name__}: {exc}"
                     raise BackendError(f"{self.label}: {what}: {why}") from exc
