@@ -37,6 +37,10 @@ __all__ = ["CAPABILITIES", "LdapConnection", "driver"]
 log = logging.getLogger("ara_ldap")
 
 _NOTES = {
+    "codec": "values stored as they are, as Asterisk's LDAP driver stores them",
+    "case_insensitive": "exact: every condition is checked on the client, whatever the "
+    "attribute's matching rule",
+    "text_order": "code points, on the client",
     "require_create": (
         "require checks columns against the directory's schema; it cannot create attribute "
         "types, so tables are res_ldap.conf sections or araTable entries"
