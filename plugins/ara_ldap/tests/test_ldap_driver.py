@@ -316,3 +316,15 @@ def test_ldaps_and_starttls_with_a_ca_file(tls_slapd: SlapdServer) -> None:
                 rt.load("peers", name="x")
         finally:
             rt.close()
+
+
+def test_text_that_is_not_unicode_is_a_query_error(peers: tuple[Realtime, str]) -> None:
+    rt, _ = peers
+    for call in (
+        lambda: rt.load("peers", name="a\ud800"),
+        lambda: rt.load_multi("peers", ("host LIKE", "\udfff%")),
+        lambda: rt.store("peers", {"name": "\ud800"}),
+        lambda: rt.update("peers", "name", "a", {"host": "\ud800"}),
+    ):
+        with pytest.raises(QueryError, match="not valid Unicode"):
+            call()

@@ -210,7 +210,17 @@ class LdapConnection:
         exact = True
         for cond in conds:
             col = table.column(cond.column, family)
-            clause = prefilter(col.attr, col.info, cond.op, cond.value)
+            try:
+                if not cond.value.isascii():
+                    cond.value.encode("utf-8")  # lone surrogates cannot be sent
+                clause = prefilter(col.attr, col.info, cond.op, cond.value)
+            except UnicodeEncodeError:
+                raise QueryError(
+                    f"family {family!r}: the value for {cond.column!r} is not valid Unicode text",
+                    family=family,
+                    table=table.name,
+                    field=cond.column,
+                ) from None
             if clause is None:
                 exact = False
             else:
@@ -468,14 +478,16 @@ class LdapConnection:
         meta = self.table(table, family)
         count = 0
         for dn, _ in self._matching(meta, family, conds):
+            attempts = [0]
 
-            def delete(conn: ldap3.Connection, dn: str = dn) -> Any:
+            def delete(conn: ldap3.Connection, dn: str = dn, attempts: list[int] = attempts) -> Any:
+                attempts[0] += 1
                 return conn.delete(dn)  # type: ignore[no-untyped-call]
 
             result = self.pool.write(delete, f"delete from table {meta.name!r}")
             code = result.get("result")
-            if code == 0:
-                count += 1
+            if code == 0 or (code == _NO_SUCH_OBJECT and attempts[0] > 1):
+                count += 1  # (gone on a retry: the first, unanswered delete got through)
             elif code != _NO_SUCH_OBJECT:
                 raise self._fail(result, f"delete from table {meta.name!r}", family, meta.name)
         return count
