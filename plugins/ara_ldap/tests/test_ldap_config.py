@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ara_ldap.config import base_dn, read_settings
+from ara_ldap.driver import LdapConnection
 from ara_realtime import ConfigError
 
 
@@ -90,6 +91,12 @@ def test_base_dn_from_extconfig() -> None:
     assert base_dn('"ou=sip,dc=example,dc=org"') == "ou=sip,dc=example,dc=org"
     assert base_dn("ou=sip|dc=example|dc=org") == "ou=sip,dc=example,dc=org"
     assert base_dn("dc=example,dc=org") == "dc=example,dc=org"
+    # an empty extconfig database falls back to basedn; neither is a ConfigError
+    assert LdapConnection.open("", {"basedn": "dc=example,dc=org"}, None).base == (
+        "dc=example,dc=org"
+    )
+    with pytest.raises(ConfigError, match="no basedn"):
+        LdapConnection.open("", {}, None)
 
 
 def test_the_package_needs_no_sql() -> None:

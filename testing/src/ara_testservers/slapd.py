@@ -57,6 +57,19 @@ def _run(cmd: list[str], what: str) -> str:
     return proc.stdout
 
 
+def _apt_install(packages: Sequence[str]) -> None:
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise ServerError(f"missing programs; install the Debian packages {' '.join(packages)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+    ):
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+        if proc.returncode != 0:
+            raise ServerError(f"{' '.join(cmd[:2])} failed: {proc.stderr.strip()}")
+
+
 class SlapdServer(Server):
     """OpenLDAP ``slapd`` with its own cn=config, mdb database, port and ldapi socket."""
 
@@ -99,18 +112,7 @@ class SlapdServer(Server):
     def ensure_installed(cls) -> None:
         if cls.available():
             return
-        if os.geteuid() != 0 or shutil.which("apt-get") is None:
-            raise ServerError(
-                f"slapd is not installed; install the Debian packages {' '.join(PACKAGES)}"
-            )
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for cmd in (
-            ["apt-get", "update", "-qq"],
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES],
-        ):
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-            if proc.returncode != 0:
-                raise ServerError(f"{' '.join(cmd[:2])} failed: {proc.stderr.strip()}")
+        _apt_install(PACKAGES)
         if not cls.available():
             raise ServerError("slapd: binaries still missing after apt-get install")
 
@@ -151,6 +153,8 @@ class SlapdServer(Server):
         """A throwaway CA and a server certificate for localhost and 127.0.0.1 (openssl)."""
         tls = self.base / "tls"
         tls.mkdir(exist_ok=True)
+        if shutil.which("openssl") is None:
+            _apt_install(("openssl",))
         openssl = shutil.which("openssl")
         if openssl is None:
             raise ServerError("openssl not found (needed for the TLS test server)")

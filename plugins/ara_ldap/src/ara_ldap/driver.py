@@ -21,7 +21,7 @@ from typing import Any
 
 import ldap3
 
-from ara_realtime import BackendError, Capabilities, QueryError
+from ara_realtime import BackendError, Capabilities, ConfigError, QueryError
 from ara_realtime.conditions import Condition
 from ara_realtime.datatypes import Requirement, Row, StaticRow
 from ara_realtime.driver import ConnectionDriver
@@ -84,7 +84,11 @@ class LdapConnection:
 
     def __init__(self, database: str, settings: Settings) -> None:
         self.database = database
-        self.base = base_dn(database)
+        self.base = base_dn(database) or base_dn(settings.basedn)
+        if not self.base:
+            raise ConfigError(
+                "ldap: the extconfig database (the base DN) is empty and no basedn is set"
+            )
         self.settings = settings
         self.label = f"ldap {settings.url} base {self.base!r}"
         self.pool = Pool(settings, self.label)
