@@ -171,8 +171,9 @@ def test_store_update_destroy_with_the_name_as_rdn(
         (entry,) = conn.entries  # right below the base DN, named by the escaped name
         assert entry.cn.value == "bob, jr.+1"
         assert entry.entry_dn.lower() == f"cn=bob\\2c jr.\\2b1,{BASE}"
-    with pytest.raises(QueryError, match="already has an entry named"):
+    with pytest.raises(QueryError, match="already has an entry named by") as info:
         rt.store("sippeers", {"name": "bob, jr.+1"})
+    assert "bob" not in str(info.value), "an error message carries a written value"
     with pytest.raises(QueryError, match="needs a value for 'name'"):
         rt.store("sippeers", {"host": "h"})
     with pytest.raises(QueryError, match="does not define"):

@@ -68,6 +68,9 @@ def test_tables_and_the_base_dn(
 ) -> None:
     rt, base = peers
     assert rt.require("peers", {"name": ("char", 40), "port": ("uinteger2", 5)}) is True
+    with pytest.raises(QueryError, match="holds integers") as info:
+        rt.store("peers", {"name": "x", "port": "five-oh-six-oh"})
+    assert "five" not in str(info.value), "an error message carries a written value"
     assert rt.require("peers", {"port": ("char", 5)}) is False  # an INTEGER attribute
     assert rt.require("peers", {"secret": ("char", 5)}) is False  # not mapped
     rt.store("peers", {"name": "a"})

@@ -366,7 +366,7 @@ class LdapConnection:
             if value and col.integer and number(value) is None:
                 raise QueryError(
                     f"family {family!r}: column {name!r} of LDAP table {meta.name!r} holds "
-                    f"integers, not {value!r}",
+                    "integers; the value given is not one",
                     family=family,
                     table=meta.name,
                     field=name,
@@ -434,8 +434,8 @@ class LdapConnection:
             return 1  # (a retried add of our own unique name: the first one got through)
         if code == _ALREADY_EXISTS:
             raise QueryError(
-                f"family {family!r}: LDAP table {meta.name!r} already has an entry named "
-                f"{meta.rdn_attribute}={rdn_value!r}",
+                f"family {family!r}: LDAP table {meta.name!r} already has an entry named by "
+                f"that value of {meta.rdn_attribute} (the directory's matching rule decides)",
                 family=family,
                 table=meta.name,
                 field=meta.rdn_column.name if meta.rdn_column else None,
@@ -569,7 +569,7 @@ class LdapConnection:
             return 0
         value = number(text.strip())
         if value is None:
-            raise BackendError(f"{self.label}: entry {dn!r}: {what} {text!r} is not an integer")
+            raise BackendError(f"{self.label}: entry {dn!r}: its {what} is not an integer")
         return value
 
 

@@ -190,8 +190,10 @@ class Pool:
                 return result
             except ServerRefused as exc:
                 healthy = exc.result.get("result") not in _GONE
-                if healthy or attempt + 1 == attempts:
-                    raise
+                if healthy:
+                    raise  # the server's answer: the caller decides what it means
+                if attempt + 1 == attempts:
+                    raise BackendError(f"{self.label}: {what}: {exc}") from exc
                 self._drop_idle()
                 log.info("%s: %s: server unavailable, reconnecting", self.label, what)
             except (LDAPException, OSError) as exc:

@@ -141,7 +141,12 @@ def parse_attribute_types(definitions: Iterable[str]) -> dict[str, AttributeInfo
         return None
 
     out: dict[str, AttributeInfo] = {}
+    made: dict[int, AttributeInfo] = {}
     for key, raw in raws.items():
+        known = made.get(id(raw))
+        if known is not None:
+            out[key] = known
+            continue
         equality = (inherited(raw, "equality") or "").lower()
         ordering = (inherited(raw, "ordering") or "").lower()
         substr = (inherited(raw, "substr") or "").lower()
@@ -154,7 +159,7 @@ def parse_attribute_types(definitions: Iterable[str]) -> dict[str, AttributeInfo
             substrings = "prefix"
         elif substr in _FOLDING_SUBSTR:
             substrings = "folded"
-        out[key] = AttributeInfo(
+        out[key] = made[id(raw)] = AttributeInfo(
             name=raw.names[0] if raw.names else raw.oid,
             integer=integer,
             single=raw.single,
