@@ -457,6 +457,21 @@ class LikeTests(ConformanceBase):
 # -- ordering -----------------------------------------------------------------------------
 
 
+#: ``uinteger8`` values from small to the largest, for the unsigned 64-bit tests.
+_UINT64 = [9, 10, 100, 2**63 + 1, 2**64 - 1]
+
+
+def _uint64_results(target: Target) -> tuple[list[str], list[str]]:
+    """``load_multi`` of every stored ``uinteger8`` value, and of those ``> 9``."""
+    spec = TableSpec("u8", {"name": Requirement(RQ.CHAR, 10), "big": Requirement(RQ.UINTEGER8, 20)})
+    with target.open({"u8": spec}) as s:
+        for i, value in enumerate(_UINT64):
+            s.rt.store("u8", {"name": f"n{i}", "big": str(value)})
+        got = [r["big"] for r in s.rt.load_multi("u8", ("big LIKE", "%"))]
+        above = [r["big"] for r in s.rt.load_multi("u8", ("big >", "9"))]
+    return got, above
+
+
 @register_standard
 class OrderingTests(ConformanceBase):
     """``load_multi`` order and the comparison operators."""
@@ -510,24 +525,35 @@ class OrderingTests(ConformanceBase):
         above = sorted(int(r["lastms"]) for r in ara.rt.load_multi(FAM, ("lastms >", "9")))
         assert above == [10, 100, 5060], f"lastms > 9 must compare numbers, got {above}"
 
-    @conformance("ordering", ops=("store", "load_multi"))
+    @conformance(
+        "ordering",
+        ops=("store", "load_multi"),
+        when=lambda caps: caps.uint64_order == "numeric",
+        label='uint64_order="numeric"',
+    )
     def test_unsigned_64_bit_columns_order_numerically(self, ara_target: Target) -> None:
         """A ``uinteger8`` column is numeric too, up to 2**64 - 1.
 
         Usually broken by: storing such columns as text because the engine's integers are
-        signed 64-bit (then ``"10" < "9"``).
+        signed 64-bit (then ``"10" < "9"``); such a driver declares ``uint64_order="text"``.
         """
-        spec = TableSpec(
-            "u8", {"name": Requirement(RQ.CHAR, 10), "big": Requirement(RQ.UINTEGER8, 20)}
-        )
-        values = [9, 10, 100, 2**63 + 1, 2**64 - 1]
-        with ara_target.open({"u8": spec}) as s:
-            for i, value in enumerate(values):
-                s.rt.store("u8", {"name": f"n{i}", "big": str(value)})
-            got = [r["big"] for r in s.rt.load_multi("u8", ("big LIKE", "%"))]
-            assert got == [str(v) for v in values], f"uinteger8 order: {got}"
-            above = [r["big"] for r in s.rt.load_multi("u8", ("big >", "9"))]
-            assert above == [str(v) for v in values[1:]], f"big > 9 selected {above}"
+        got, above = _uint64_results(ara_target)
+        assert got == [str(v) for v in _UINT64], f"uinteger8 order: {got}"
+        assert above == [str(v) for v in _UINT64[1:]], f"big > 9 selected {above}"
+
+    @conformance(
+        "ordering",
+        ops=("store", "load_multi"),
+        when=lambda caps: caps.uint64_order == "text",
+        label='uint64_order="text"',
+    )
+    def test_unsigned_64_bit_columns_declared_as_text(self, ara_target: Target) -> None:
+        """A driver declaring ``uint64_order="text"`` keeps every value up to 2**64 - 1 exact
+        and orders and compares them as text, as declared."""
+        got, above = _uint64_results(ara_target)
+        as_text = sorted(str(v) for v in _UINT64)
+        assert got == as_text, f"uinteger8 declared as text, ordered {got}"
+        assert above == [v for v in as_text if v > "9"], f"big > 9 (as text) selected {above}"
 
     @conformance(
         "ordering",
@@ -919,7 +945,7 @@ def _assert_config(got: Config, want: Config, what: str) -> None:
 class StaticTests(ConformanceBase):
     """Static configuration from ``ast_config`` rows."""
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_config_round_trip(self, ara_target: Target) -> None:
         """A random ``Config`` stored as rows (in shuffled order) loads back equal."""
 
@@ -933,7 +959,7 @@ class StaticTests(ConformanceBase):
 
         check()
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_row_order_and_categories(self, ara_target: Target) -> None:
         """Rows order by cat_metric desc, var_metric, category, var_name; a new category
         starts when the name or cat_metric changes; commented rows and other files are left out.
@@ -951,7 +977,7 @@ class StaticTests(ConformanceBase):
 
         check()
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_include_rows(self, ara_target: Target) -> None:
         """A ``#include`` row splices the named file in at its place."""
         rowlist = [
@@ -968,7 +994,7 @@ class StaticTests(ConformanceBase):
             _assert_config(got, static_config(rowlist, "main.conf"), "#include")
             assert [c.name for c in got] == ["general", "included", "late"]
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_rows_have_the_hooks_shape(self, ara_target: Target) -> None:
         """``ara_load_static`` yields ``(category, var_name, var_val, cat_metric, var_metric)``
         tuples: three ``str`` and two ``int``, the active rows of the file in contract order.
@@ -1002,7 +1028,7 @@ class StaticTests(ConformanceBase):
             f"static rows: ara_load_static gave {got!r}, the contract says {want!r}"
         )
 
-    @conformance("static", ops=("static", "store"))
+    @conformance("static", ops=("load_static", "store"))
     def test_static_file_without_rows_is_empty(self, ara_target: Target) -> None:
         """A file with no (active) rows loads as an empty ``Config``."""
         with _static_session(ara_target) as s:
@@ -1270,7 +1296,7 @@ def _try_operation(target: Target, op: str) -> Callable[[], object]:
     """A minimal call of ``op`` that must succeed on a driver declaring it."""
 
     def run() -> object:
-        if op == "static":
+        if op == "load_static":
             with _static_session(target) as s:
                 return s.rt.load_config("nothing.conf")
         with target.open({FAM: PEERS}) as s:
@@ -1315,7 +1341,7 @@ class CapabilityTests(ConformanceBase):
         Usually broken by: declaring an operation whose hook is missing or misspelled.
         """
         caps = ara_target.capabilities
-        if op == "static" and "store" not in caps.operations:
+        if op == "load_static" and "store" not in caps.operations:
             pytest.skip("not run: static needs store to set up its table")
         call = _try_operation(ara_target, op)
         if op in caps.operations:

@@ -100,7 +100,7 @@ def _spec(
             where = f"{user}@{sock}/{dbname}"
         url = URL.create(f"mysql+{driver}")
     label = f"mysql database {database!r} ({where})"
-    return ConnectSpec(url, label, common, args)
+    return ConnectSpec(url, label, common, args, source=s.source("url"))
 
 
 def read_config(database: str, code: Mapping[str, str], config_dir: Path | None) -> ConnectSpec:

@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from ...errors import BackendError
+from ..pool import PoolStatus
 
 __all__ = ["Conn", "Pool"]
 
@@ -144,6 +145,17 @@ class Pool:
             except IndexError:
                 break
             self.discard(conn)
+
+    def status(self) -> PoolStatus:
+        """Connections in use, idle and the limit (SQLAlchemy's pool counts its own)."""
+        pool: Any = self.engine.pool
+        try:
+            out = int(pool.checkedout())
+            limit = int(pool.size()) + max(0, int(getattr(pool, "_max_overflow", 0)))
+        except Exception:
+            out, limit = 0, self.size
+        idle = len(self._idle)
+        return PoolStatus(in_use=max(0, out - idle), idle=idle, limit=limit)
 
     def close(self) -> None:
         """Close every connection."""
