@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import ldap3
 import pytest
@@ -14,14 +12,6 @@ from ara_realtime import Realtime
 from ara_realtime.plugins import Plugins
 from ara_testservers.servers import ServerError
 from ara_testservers.slapd import SlapdServer
-
-
-@pytest.fixture(scope="session")
-def corpus() -> Path:
-    """``$ARA_SHARED_DIR/corpus``, else ``<repo>/../shared/corpus`` (read, never copied)."""
-    env = os.environ.get("ARA_SHARED_DIR")
-    shared = Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared"
-    return shared / "corpus"
 
 
 def _start(server: SlapdServer, what: str) -> SlapdServer:

@@ -88,8 +88,8 @@ STATIC = [
 
 
 @pytest.fixture(scope="module")
-def asterisk_slapd(corpus: Path) -> Iterator[SlapdServer]:
-    schema = corpus / "asterisk-ldap" / "asterisk.ldap-schema"
+def asterisk_slapd(asterisk_corpus: Path) -> Iterator[SlapdServer]:
+    schema = asterisk_corpus / "asterisk-ldap" / "asterisk.ldap-schema"
     assert schema.is_file(), f"Asterisk's LDAP schema is missing from the corpus: {schema}"
     server = SlapdServer(schemas=[schema], ldif_schemas=[schema_path("ldif")])
     try:

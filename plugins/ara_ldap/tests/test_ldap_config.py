@@ -19,9 +19,8 @@ def _conf(tmp_path: Path, text: str) -> Path:
     return tmp_path
 
 
-def test_asterisks_sample_file_reads_as_it_is(tmp_path: Path, corpus: Path) -> None:
-    sample = corpus / "asterisk-conf-samples" / "res_ldap.conf.sample"
-    assert sample.is_file(), f"corpus missing: {sample}"
+def test_asterisks_sample_file_reads_as_it_is(tmp_path: Path, asterisk_corpus: Path) -> None:
+    sample = asterisk_corpus / "asterisk-conf-samples" / "res_ldap.conf.sample"
     (tmp_path / "res_ldap.conf").write_bytes(sample.read_bytes())
     s = read_settings('"dc=myDomain,dc=myDomainExt"', {}, tmp_path)
     assert s.url == "ldap://localhost:389" and s.user is None

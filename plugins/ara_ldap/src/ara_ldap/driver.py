@@ -24,7 +24,7 @@ import ldap3
 from ara_realtime import BackendError, Capabilities, ConfigError, QueryError
 from ara_realtime.conditions import Condition
 from ara_realtime.datatypes import Requirement, Row, StaticRow
-from ara_realtime.driver import ConnectionDriver
+from ara_realtime.driver import Connection, ConnectionDriver
 
 from .config import STATIC_SECTION, Settings, base_dn, read_settings
 from .filters import escape_rdn, escape_value, matcher, number, prefilter
@@ -79,8 +79,10 @@ def _values(raw: Mapping[str, list[bytes]]) -> Values:
     return out
 
 
-class LdapConnection:
+class LdapConnection(Connection):
     """One base DN on one directory server: a pool of bound connections and resolved tables."""
+
+    CAPABILITIES = CAPABILITIES
 
     def __init__(self, database: str, settings: Settings) -> None:
         self.database = database
@@ -111,6 +113,28 @@ class LdapConnection:
 
     def close(self) -> None:
         self.pool.close()
+
+    def status(self) -> Mapping[str, Any]:
+        """The server's name and version from its root DSE (a round trip) and the pool."""
+        found = self.pool.search(
+            "",
+            ldap3.BASE,
+            "(objectClass=*)",
+            ["vendorName", "vendorVersion", "supportedLDAPVersion"],
+            paged=False,
+        )
+        raw = {
+            k.lower(): v for k, v in (found[0].get("raw_attributes", {}) if found else {}).items()
+        }
+        words = [
+            b" ".join(raw.get(k, [])).decode("utf-8", "replace")
+            for k in ("vendorname", "vendorversion")
+        ]
+        versions = b", ".join(raw.get("supportedldapversion", [])).decode("ascii", "replace")
+        server = (
+            " ".join(w for w in words if w) or f"LDAP server (protocol versions {versions or '?'})"
+        )
+        return {"server": server, "detail": self.label, "pools": {"ldap": self.pool.status()}}
 
     # -- errors -------------------------------------------------------------------------
 

@@ -92,6 +92,7 @@ class Pool:
         self._idle: list[ldap3.Connection] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.pool_size)
+        self._in_use = 0
         self._closed = False
         self.time_limit = max(1, int(settings.timeout + 0.999))
 
@@ -145,23 +146,36 @@ class Pool:
             )
         with self._lock:
             conn = self._idle.pop() if self._idle else None
+            self._in_use += 1
         if conn is not None and not conn.closed:
             return conn
         try:
             return self._open()
         except BaseException:
+            with self._lock:
+                self._in_use -= 1
             self._slots.release()
             raise
 
     def _give_back(self, conn: ldap3.Connection, healthy: bool) -> None:
         try:
-            if healthy and not self._closed and not conn.closed:
-                with self._lock:
+            with self._lock:
+                self._in_use -= 1
+                if healthy and not self._closed and not conn.closed:
                     self._idle.append(conn)
-                return
+                    return
             _quietly_unbind(conn)
         finally:
             self._slots.release()
+
+    def status(self) -> dict[str, int]:
+        """Connections lent out, idle, and the limit (``Realtime.status``)."""
+        with self._lock:
+            return {
+                "in_use": self._in_use,
+                "idle": len(self._idle),
+                "limit": self.settings.pool_size,
+            }
 
     def _drop_idle(self) -> None:
         with self._lock:
