@@ -177,7 +177,8 @@ def test_a_stalled_server_is_a_backend_error_within_the_timeouts(
             rt.load("peers", name="a")  # on the pooled connection: the request times out
         with pytest.raises(BackendError, match="timed out"):
             fresh.load("peers", name="a")  # a new connection: the bind times out
-        assert time.monotonic() - start < 4
+        # two 1 s timeouts; the margin is for a loaded 2-core CI machine, not a speed claim
+        assert time.monotonic() - start < 10
     finally:
         private_slapd.resume()
         rt.close()
@@ -203,7 +204,7 @@ def test_the_pool_bounds_waiting_for_a_connection(private_slapd: SlapdServer) ->
         start = time.monotonic()
         with pytest.raises(BackendError, match="no free connection within 0.2 s"):
             rt.load("peers", name="b")
-        assert time.monotonic() - start < 1
+        assert time.monotonic() - start < 5  # bounded (a margin for a loaded machine)
         holder.join(5)
         assert errors and "timed out" in str(errors[0])
     finally:

@@ -58,6 +58,7 @@ GENERAL_KEYS = frozenset(
         "pool_timeout",
         "retries",
         "page_size",
+        "max_request_size",
     }
 )
 #: Keys of a table section that are not mappings (lower case -> canonical spelling).
@@ -153,6 +154,8 @@ class Settings:
     pool_timeout: float
     retries: int
     page_size: int
+    #: Bytes one request may take: slapd drops a connection that sends more.
+    max_request_size: int
     general: TableSection
     sections: Mapping[str, TableSection]
 
@@ -307,6 +310,16 @@ def _settings(
                 where("page_size"),
                 integer=True,
                 low=1,
+            )
+        ),
+        # OpenLDAP's default sockbuf_max_incoming_auth (bytes a bound client may send at once)
+        max_request_size=int(
+            _number(
+                "max_request_size",
+                get("max_request_size", "4194303") or "4194303",
+                where("max_request_size"),
+                integer=True,
+                low=1024,
             )
         ),
         general=gen,

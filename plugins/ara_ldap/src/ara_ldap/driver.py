@@ -55,6 +55,8 @@ _NO_SUCH_OBJECT = 32
 #: Entries a ``load`` reads in its first, unpaged search (candidates the server's rules
 #: matched, e.g. case variants of a name).
 _LOAD_PROBE = 16
+#: Bytes of a request beyond its values (the PDU, DN, attribute names), kept free of the limit.
+_REQUEST_OVERHEAD = 64 * 1024
 _ALREADY_EXISTS = 68
 _STATIC = {
     "filename": ("filename",),
@@ -269,6 +271,7 @@ class LdapConnection(Connection):
         size_limit: int = 0,
         enough: Callable[[list[dict[str, Any]]], bool] | None = None,
     ) -> Found:
+        self._check_size(family, table.name, len(search_filter.encode("utf-8")))
         try:
             return self.pool.search(
                 table.base,
@@ -418,9 +421,23 @@ class LdapConnection(Connection):
             out[col.key] = (col, value)
         return out
 
+    def _check_size(self, family: str, table: str, size: int) -> None:
+        """``QueryError`` for a request the directory would not take (it drops the connection,
+        which would look like a backend failure: failover, back-off, on every backend)."""
+        limit = self.settings.max_request_size - _REQUEST_OVERHEAD
+        if size > limit:
+            raise QueryError(
+                f"family {family!r}, LDAP table {table!r}: the values are too large for the "
+                f"directory: about {size:,} bytes, its limit is max_request_size = "
+                f"{self.settings.max_request_size:,} (slapd's sockbuf_max_incoming_auth)",
+                family=family,
+                table=table,
+            )
+
     def store(self, family: str, table: str, values: tuple[tuple[str, str], ...]) -> int:
         meta = self.table(table, family)
         encoded = self._encode(meta, family, values)
+        self._check_size(family, meta.name, sum(len(v.encode()) for _, v in encoded.values()))
         if not meta.object_classes:
             raise QueryError(
                 f"family {family!r}: LDAP table {meta.name!r} names no object classes for new "
@@ -488,6 +505,7 @@ class LdapConnection(Connection):
             col.attr: [(ldap3.MODIFY_REPLACE, [value.encode("utf-8")] if value else [])]
             for col, value in encoded.values()
         }
+        self._check_size(family, meta.name, sum(len(v.encode()) for _, v in encoded.values()))
         count = 0
         for dn, _ in self._matching(meta, family, conds):
 
