@@ -322,11 +322,16 @@ class MariaDBServer(Server):
         self.ensure_installed()
         self.data = self.base / "data"
         self.sock = self.base / "mysqld.sock"
+        # its own temporary directory: servers started at the same moment by other runs
+        # otherwise collide on /tmp/#sql-temptable-* during the bootstrap
+        self.tmp = self.base / "tmp"
+        self.tmp.mkdir(exist_ok=True)
         _run(
             [
                 "mariadb-install-db",
                 "--no-defaults",
                 f"--datadir={self.data}",
+                f"--tmpdir={self.tmp}",
                 "--user=root",
                 "--auth-root-authentication-method=socket",
                 "--skip-test-db",
@@ -350,6 +355,7 @@ class MariaDBServer(Server):
                 binary,
                 "--no-defaults",
                 f"--datadir={self.data}",
+                f"--tmpdir={self.tmp}",
                 f"--socket={self.sock}",
                 f"--port={self.port}",
                 "--bind-address=127.0.0.1",
