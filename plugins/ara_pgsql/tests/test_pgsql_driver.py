@@ -233,6 +233,7 @@ def test_res_pgsql_conf_general_and_database_sections(tmp_path: Path) -> None:
         "password": "s3cret-pw",
         "application_name": "pbx",
         "sslmode": "require",
+        "connect_timeout": "5",
     }
     assert spec.settings.requirements == "createchar" and spec.settings.codec
     other = read_config("other", {}, conf)

@@ -139,6 +139,12 @@ class MySQLConnection(SQLAlchemyConnection):
         args: tuple[Any, ...] = getattr(exc, "args", ())
         return bool(args) and args[0] in _QUERY_ERRORS
 
+    def socket_of(self, dbapi_connection: Any) -> int | None:
+        sock = getattr(dbapi_connection, "_sock", None)  # PyMySQL has no fileno()
+        if sock is not None:
+            return int(sock.fileno())
+        return int(dbapi_connection.fileno())  # mysqlclient
+
     def create_suffix(self) -> str:
         return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 

@@ -34,6 +34,7 @@ from ..tables import TableCache
 from .pool import Conn, Pool, _reason
 from .schema import ColumnFacts, check_requirement, column_facts, ddl_type
 from .settings import ConnectSpec
+from .timeouts import DDL_TIMEOUT, Watches  # ara: deadline
 
 __all__ = ["ColumnSQL", "SQLAlchemyConnection"]
 
@@ -124,6 +125,13 @@ class SQLAlchemyConnection(TableCache):
             )
         except (ImportError, sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
             raise spec_error(spec, exc) from None
+        watches = Watches(  # ara: deadline
+            engine,
+            spec.label,
+            socket_of=self.socket_of,
+            query_timeout=s.query_timeout,
+            connect_timeout=s.connect_timeout,
+        )
         return Pool(
             engine,
             spec.label,
@@ -131,6 +139,7 @@ class SQLAlchemyConnection(TableCache):
             timeout=s.pool_timeout,
             ping_after=s.pool_pre_ping,
             recycle=s.pool_recycle,
+            watches=watches,  # ara: deadline
         )
 
     def close(self) -> None:
@@ -171,6 +180,10 @@ class SQLAlchemyConnection(TableCache):
         """Run one statement (a driver may prepare it)."""
         cursor.execute(sql, params)
 
+    def socket_of(self, dbapi_connection: Any) -> int | None:
+        """The socket descriptor of a DB-API connection: where a stalled call is cut."""
+        return int(dbapi_connection.fileno())
+
     @property
     def capabilities(self) -> Capabilities:
         """What this connection declares (``ConnectionDriver`` asks for it)."""
@@ -190,9 +203,12 @@ class SQLAlchemyConnection(TableCache):
     ) -> Any:
         """Execute on a pooled connection; a lost connection is replaced and a read retried once.
 
+        A call that got no answer within ``query_timeout`` is cut and never retried.
         ``where`` is ``(table, family)`` for error messages.
         """
         conn = pool.acquire()
+        watch = conn.watch  # ara: deadline
+        watch.arm()  # ara: deadline
         try:
             cur = conn.cursor
             self.execute(cur, sql, params)
@@ -203,12 +219,19 @@ class SQLAlchemyConnection(TableCache):
             else:
                 result = cur.rowcount
         except Exception as exc:
-            lost = self._lost(pool, conn, exc)
+            cut = watch.disarm()  # ara: deadline
+            lost = cut or self._lost(pool, conn, exc)
+            if lost and (cut or watch.late()):  # ara: deadline: out of time: no second wait
+                pool.discard(conn)  # ara: deadline
+                raise watch.error(self.label) from None  # ara: deadline
             error = self._failed(pool, conn, exc, where, lost=lost)
             if retry and lost:
                 log.info("%s: connection lost (%s); retrying the read once", self.label, error)
                 return self._run(pool, sql, params, want, where, retry=False)
             raise error from None
+        if watch.disarm():  # ara: deadline: cut as the answer came: the connection is done
+            pool.discard(conn)  # ara: deadline
+            return result  # ara: deadline
         pool.release(conn)
         return result
 
@@ -263,7 +286,7 @@ class SQLAlchemyConnection(TableCache):
         schema, _, table = name.rpartition(".")
         engine = self.writer.engine
         try:
-            with self.writer.connect() as conn:
+            with self.writer.connect() as conn, self.writer.watches.bounded(conn):  # ara: deadline
                 insp = sqlalchemy.inspect(conn)
                 if not insp.has_table(table, schema=schema or None):
                     return None
@@ -450,8 +473,9 @@ class SQLAlchemyConnection(TableCache):
 
     def _ddl(self, sql: str, table: str, family: str) -> None:
         log.info("%s: %s", self.label, sql)
+        bound = max(DDL_TIMEOUT, self.settings.query_timeout)  # ara: deadline
         try:
-            with self.writer.connect() as conn:
+            with self.writer.connect() as conn, self.writer.watches.bounded(conn, bound):
                 conn.exec_driver_sql(sql)
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated or not self.is_query_error(exc.orig):  # type: ignore[arg-type]
