@@ -3,8 +3,11 @@ PyMySQL; the timeout settings (see ara_testservers.sqltimeouts for the shared te
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import MySQLdb
 import pytest
 
 from ara_mysql.config import read_config
@@ -16,6 +19,23 @@ from ara_testservers.sqltimeouts import Target
 
 @pytest.fixture
 def timeout_target(mariadb_server: MariaDBServer, dbapi: str) -> Target:
+    @contextlib.contextmanager
+    def lock(table: str) -> Iterator[None]:
+        s = mariadb_server.settings()
+        conn = MySQLdb.connect(
+            host=s["dbhost"],
+            port=int(s["dbport"]),
+            user=s["dbuser"],
+            password=s["dbpass"],
+            database=s["dbname"],
+        )
+        try:
+            conn.cursor().execute(f"LOCK TABLES `{table}` WRITE")
+            yield
+            conn.cursor().execute("UNLOCK TABLES")
+        finally:
+            conn.close()
+
     return Target(
         "mysql",
         mariadb_server,
@@ -23,6 +43,7 @@ def timeout_target(mariadb_server: MariaDBServer, dbapi: str) -> Target:
         "dbhost",
         "dbport",
         greeting_in_connect_timeout=dbapi != "pymysql",
+        lock=lock,
     )
 
 

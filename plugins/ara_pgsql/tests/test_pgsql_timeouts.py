@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ara_pgsql.config import read_config
@@ -16,7 +19,21 @@ from ara_testservers.sqltimeouts import Target
 
 @pytest.fixture
 def timeout_target(pg_server: PostgresServer) -> Target:
-    return Target("pgsql", pg_server, pg_server.settings(), "hostname", "port")
+    @contextlib.contextmanager
+    def lock(table: str) -> Iterator[None]:
+        s = pg_server.settings()
+        with psycopg.connect(
+            host=s["hostname"],
+            port=s["port"],
+            user=s["user"],
+            password=s["password"],
+            dbname=s["dbname"],
+        ) as conn:  # a transaction holds the lock until the rollback
+            conn.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+            yield
+            conn.rollback()
+
+    return Target("pgsql", pg_server, pg_server.settings(), "hostname", "port", lock=lock)
 
 
 def test_timeouts_have_defaults() -> None:

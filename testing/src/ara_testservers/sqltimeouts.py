@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,13 @@ __all__ = [
     "Target",
     "target",
     "test_a_cut_network_path_is_bounded",
+    "test_a_statement_waiting_for_a_lock_ends_within_query_timeout",
     "test_calls_on_a_frozen_server_end_within_query_timeout",
     "test_connect_to_a_silent_listener_ends_within_connect_timeout",
     "test_failover_to_the_next_priority_while_frozen",
     "test_first_use_of_a_table_on_a_frozen_server_is_bounded",
     "test_pool_wait_is_bounded_while_calls_hang",
+    "test_require_ddl_waiting_for_a_lock_is_bounded",
 ]
 
 #: What a loaded 2-core CI machine may add to a bound.
@@ -57,6 +60,8 @@ class Target:
     port_key: str
     #: False if the DB-API reads the server's greeting under query_timeout (PyMySQL)
     greeting_in_connect_timeout: bool = True
+    #: ``lock(table)``: a context holding a lock that makes reads and DDL on it wait
+    lock: Callable[[str], AbstractContextManager[None]] | None = None
     opened: list[Realtime] = field(default_factory=list)
 
     def realtime(
@@ -281,3 +286,34 @@ def test_a_cut_network_path_is_bounded(target: Target) -> None:
             assert spent < CONNECT_TIMEOUT + SLACK
         time.sleep(0.1)  # the back-off is over
         assert rt.load("peers", name="p1") == {"name": "p1", "host": "h"}
+
+
+def test_a_statement_waiting_for_a_lock_ends_within_query_timeout(target: Target) -> None:
+    """The server answers, but the statement waits: the bound holds on a live server too."""
+    assert target.lock is not None
+    rt, table = _peers(target)
+    with target.lock(table):
+        for call in (
+            lambda: rt.load("peers", name="p1"),
+            lambda: rt.update("peers", "name", "p1", {"port": "8"}),
+        ):
+            spent, exc = _timed(call)
+            assert isinstance(exc, BackendError), exc
+            assert "no answer within query_timeout = 1 s" in str(exc)
+            assert spent < QUERY_TIMEOUT + SLACK
+    assert rt.update("peers", "name", "p1", {"port": "7"}) == 1
+    assert rt.load("peers", name="p1") == {"name": "p1", "host": "h", "port": "7"}
+
+
+def test_require_ddl_waiting_for_a_lock_is_bounded(target: Target) -> None:
+    """An ``ALTER TABLE`` queued behind a lock would make every later query of the table
+    queue behind it (PostgreSQL): it gets query_timeout like any call."""
+    assert target.lock is not None
+    rt, table = _peers(target)
+    with target.lock(table):
+        spent, exc = _timed(lambda: rt.require("peers", {"extra": ("char", 10)}))
+    assert isinstance(exc, BackendError), exc
+    assert "no answer within query_timeout = 1 s" in str(exc)
+    assert spent < QUERY_TIMEOUT + SLACK
+    assert rt.require("peers", {"extra": ("char", 10)})
+    assert rt.load("peers", name="p1") == {"name": "p1", "host": "h", "port": "1"}

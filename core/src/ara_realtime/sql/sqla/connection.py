@@ -34,7 +34,7 @@ from ..tables import TableCache
 from .pool import Conn, Pool, _reason
 from .schema import ColumnFacts, check_requirement, column_facts, ddl_type
 from .settings import ConnectSpec
-from .timeouts import DDL_TIMEOUT, Watches  # ara: deadline
+from .timeouts import Watches  # ara: deadline
 
 __all__ = ["ColumnSQL", "SQLAlchemyConnection"]
 
@@ -473,9 +473,8 @@ class SQLAlchemyConnection(TableCache):
 
     def _ddl(self, sql: str, table: str, family: str) -> None:
         log.info("%s: %s", self.label, sql)
-        bound = max(DDL_TIMEOUT, self.settings.query_timeout)  # ara: deadline
         try:
-            with self.writer.connect() as conn, self.writer.watches.bounded(conn, bound):
+            with self.writer.connect() as conn, self.writer.watches.bounded(conn):  # ara: deadline
                 conn.exec_driver_sql(sql)
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated or not self.is_query_error(exc.orig):  # type: ignore[arg-type]

@@ -25,13 +25,9 @@ from sqlalchemy.engine import Engine
 
 from ..deadline import TimedOut, Watch, watchdog
 
-__all__ = ["DDL_TIMEOUT", "Watches"]
+__all__ = ["Watches"]
 
 log = logging.getLogger(__name__)
-
-#: Bound of one DDL statement of ``require`` (``CREATE``/``ALTER TABLE``), or query_timeout if
-#: longer: MySQL may rebuild a large table to add a column, which is no realtime lookup.
-DDL_TIMEOUT = 60.0
 
 _now = time.monotonic
 
@@ -107,15 +103,14 @@ class Watches:
         return fd
 
     @contextlib.contextmanager
-    def bounded(
-        self, connection: sqlalchemy.Connection, timeout: float | None = None
-    ) -> Iterator[None]:
-        """Run a block on a SQLAlchemy connection (reflection, DDL) under one deadline.
+    def bounded(self, connection: sqlalchemy.Connection) -> Iterator[None]:
+        """Run a block on a SQLAlchemy connection (reflection, DDL) under one query_timeout.
 
         On :class:`TimedOut` the connection is invalidated (never pooled again).
         """
+        watch = self.of(connection.connection.dbapi_connection)
         try:
-            with self.of(connection.connection.dbapi_connection).bounded(self.label, timeout):
+            with watch.bounded(self.label):
                 yield
         except TimedOut:
             with contextlib.suppress(Exception):
