@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ara_realtime import BackendError, NotSupported, QueryError, Realtime
+from ara_realtime import BackendError, Capabilities, NotSupported, QueryError, Realtime, hookimpl
 from ara_realtime.drivers import memory
 from ara_realtime.plugins import Plugins
 
@@ -243,3 +244,85 @@ def test_a_file_locked_by_another_process_fails_each_thread_within_busy_timeout(
     assert max(took) < 0.9, f"waits {sorted(took)}: queued threads added their timeouts up"
     assert rt.load("peers", name="a") == {"name": "a", "host": "h"}  # fine once released
     rt.close()
+
+
+class _Dead:
+    """A driver whose storage is always down (``BackendError`` on every call)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.down = True
+
+    @hookimpl
+    def ara_connect(self) -> object:
+        return object()
+
+    @hookimpl
+    def ara_capabilities(self) -> Capabilities:
+        return Capabilities.full()
+
+    @hookimpl
+    def ara_load(self) -> None:
+        self.calls += 1
+        if self.down:
+            raise BackendError("server gone")
+
+
+def _dead_over_memory(plugins: Plugins, **options: float) -> tuple[Realtime, _Dead]:
+    dead = _Dead()
+    plugins.add_driver("dead", dead)
+    memory.reset("fallback")
+    memory.create_table("fallback", "peers", ["name", "host"])
+    memory.store("fallback").tables["peers"].rows.append({"name": "alice", "host": "h"})
+    rt = Realtime(
+        {"peers": ["dead,x,peers,1", "memory,fallback,peers,2"]}, plugins=plugins, **options
+    )
+    return rt, dead
+
+
+def test_thousands_of_failures_keep_failing_over(plugins: Plugins) -> None:
+    """The back-off doubles per failure; past ~1,024 failures 2**n overflowed a float."""
+    rt, dead = _dead_over_memory(plugins, backoff=0.001, max_backoff=0.001)
+    for _ in range(3000):
+        rt._backends[("dead", "x")].failed_until = 0.0  # try the dead backend on every call
+        assert rt.load("peers", name="alice") == {"name": "alice", "host": "h"}
+    assert dead.calls == 3000
+    assert rt._backends[("dead", "x")].failures == 3000
+
+
+def test_thousands_of_failures_of_the_only_backend_are_backend_errors(plugins: Plugins) -> None:
+    dead = _Dead()
+    plugins.add_driver("dead", dead)
+    rt = Realtime({"peers": "dead,x"}, plugins=plugins, backoff=0.001, max_backoff=0.001)
+    for _ in range(2000):
+        with pytest.raises(BackendError, match="server gone"):
+            rt.load("peers", name="alice")
+    assert dead.calls == 2000
+
+
+def test_a_dead_backend_is_logged_once_per_state_change(
+    plugins: Plugins, caplog: pytest.LogCaptureFixture
+) -> None:
+    """1,300 failed calls in a row: one warning when it goes down, one when it is back."""
+    rt, dead = _dead_over_memory(plugins, backoff=0.001, max_backoff=0.001)
+    backend = rt._backends[("dead", "x")]
+    with caplog.at_level(logging.INFO, logger="ara_realtime"):
+        for _ in range(1300):
+            backend.failed_until = 0.0
+            rt.load("peers", name="alice")
+        assert dead.calls == 1300
+        down = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(down) == 1, [r.getMessage() for r in down]
+        assert "dead:x failed" in down[0].getMessage()
+        assert "server gone" in down[0].getMessage()
+        # a period later it is logged once more, with the count of the calls not logged
+        backend.next_log = 0.0
+        backend.failed_until = 0.0
+        rt.load("peers", name="alice")
+        again = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING][1:]
+        assert len(again) == 1 and "still failing" in again[0] and "1299 failed calls" in again[0]
+        dead.down = False
+        backend.failed_until = 0.0
+        assert rt.load("peers", name="alice") is None
+        back = [r.getMessage() for r in caplog.records if "is back" in r.getMessage()]
+        assert back == [back[0]] and "1301 failed calls" in back[0]

@@ -105,7 +105,7 @@ def test_allow_list(third_party: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plugins = Plugins()
     assert "dictdb" not in plugins.driver_names()
     assert {"sqlite3", "memory"} <= set(plugins.driver_names())  # built-ins always
-    with pytest.raises(ConfigError, match="no driver named 'dictdb'"):
+    with pytest.raises(ConfigError, match="'dictdb' is not allowed by ARA_REALTIME_LOAD_PLUGINS"):
         Realtime({"t": "dictdb,main"}, plugins=plugins).load("t", a="b")
     monkeypatch.setenv("ARA_REALTIME_LOAD_PLUGINS", "dictdb,other")
     assert "dictdb" in Plugins().driver_names()
@@ -116,6 +116,29 @@ def test_unknown_driver_error_names_it(plugins: Plugins) -> None:
     assert rt.is_mapped("peers")
     with pytest.raises(ConfigError, match="no driver named 'nosuchdriver'"):
         rt.load("peers", name="a")
+
+
+@pytest.mark.parametrize(
+    ("driver", "dist", "folder"),
+    [
+        ("ldap", "ara-ldap", "plugins/ara_ldap"),
+        ("odbc", "ara-odbc", "plugins/ara_odbc"),
+        ("pgsql", "ara-pgsql", "plugins/ara_pgsql"),
+        ("mysql", "ara-mysql", "plugins/ara_mysql"),
+    ],
+)
+def test_a_project_driver_not_installed_names_its_distribution(
+    driver: str, dist: str, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = Plugins()
+    # pgsql and mysql are installed in this workspace: pretend no plugin distribution is
+    monkeypatch.setattr(plugins, "_entry_points", lambda group: iter(()))
+    rt = Realtime({"peers": f"{driver},db"}, plugins=plugins)
+    with pytest.raises(ConfigError) as info:
+        rt.load("peers", name="a")
+    assert f"provided by the distribution {dist}" in str(info.value)
+    assert f"pip install {dist}" in str(info.value)
+    assert f"./{folder}" in str(info.value)
 
 
 class Counter:
@@ -273,7 +296,7 @@ def test_tracing_logs_calls_without_settings(
 def test_capabilities_default_to_unsupported() -> None:
     caps = Capabilities()
     assert not caps.operations and caps.read_only
-    assert Capabilities.full().supports("static")
+    assert Capabilities.full().supports("load_static")
     assert Capabilities.full().without(["store"]).to_dict()["operations"] == [
         "load",
         "load_multi",
@@ -282,7 +305,7 @@ def test_capabilities_default_to_unsupported() -> None:
         "destroy",
         "require",
         "unload",
-        "static",
+        "load_static",
     ]
 
 
@@ -292,7 +315,7 @@ def test_every_hook_is_documented_and_tested() -> None:
     repo = Path(__file__).resolve().parents[2]
     docs = (repo / "docs" / "hooks.md").read_text()
     hooks = [n for n in dir(hookspecs) if n.startswith("ara_")]
-    assert len(hooks) == 12
+    assert len(hooks) == 13
     for hook in hooks:
         assert f"## `{hook}" in docs, f"{hook} has no section in docs/hooks.md"
         assert textwrap.dedent(getattr(hookspecs, hook).__doc__ or "").strip()
@@ -348,6 +371,11 @@ def test_every_hook_is_reached_through_the_api(driver: str, tmp_path: Path) -> N
             lifecycle.append("ara_capabilities")
             return (yield)
 
+        @hookimpl(wrapper=True)
+        def ara_status(self):  # type: ignore[no-untyped-def]
+            lifecycle.append("ara_status")
+            return (yield)
+
     plugins.add_plugin(Spy(), name="spy")
     db = f"hooks-{tmp_path.name}"
     rt = Realtime(
@@ -379,14 +407,15 @@ def test_every_hook_is_reached_through_the_api(driver: str, tmp_path: Path) -> N
         },
     )
     rt.load_config("s.conf")
+    (status,) = rt.status()
+    assert status.state == "up"
     rt.close()
+    lifecycle_hooks = ("ara_connect", "ara_close", "ara_capabilities", "ara_status")
     operation_hooks = [
-        n
-        for n in dir(hookspecs)
-        if n.startswith("ara_") and n not in ("ara_connect", "ara_close", "ara_capabilities")
+        n for n in dir(hookspecs) if n.startswith("ara_") and n not in lifecycle_hooks
     ]
     assert sorted(set(recorder.seen)) == sorted(operation_hooks)
-    assert lifecycle == ["ara_connect", "ara_capabilities", "ara_close"]
+    assert lifecycle == ["ara_connect", "ara_capabilities", "ara_status", "ara_close"]
     memory.reset(db)
 
 

@@ -7,17 +7,25 @@ against what the driver really does.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
-__all__ = ["ALL_OPERATIONS", "Capabilities", "Operation", "TextOrder"]
-
-Operation = Literal[
-    "load", "load_multi", "update", "update2", "store", "destroy", "require", "unload", "static"
+__all__ = [
+    "ALL_OPERATIONS",
+    "WRITE_OPERATIONS",
+    "Capabilities",
+    "Operation",
+    "TextOrder",
+    "Uint64Order",
+    "hook_name",
 ]
-#: Every operation of the contract, in the order the docs list them.
-ALL_OPERATIONS: tuple[Operation, ...] = (
+
+#: The operations of the contract, one name each: the name ``Capabilities.operations`` uses,
+#: the method of a :class:`~ara_realtime.driver.Connection`, and (with ``ara_`` in front) the
+#: hook of :mod:`ara_realtime.hookspecs`. Everything that lists operations derives from it.
+Operation = Literal[
     "load",
     "load_multi",
     "update",
@@ -26,11 +34,26 @@ ALL_OPERATIONS: tuple[Operation, ...] = (
     "destroy",
     "require",
     "unload",
-    "static",
-)
+    "load_static",
+]
+#: Every operation of the contract, in the order the docs list them.
+ALL_OPERATIONS: tuple[Operation, ...] = cast("tuple[Operation, ...]", get_args(Operation))
+#: The operations that change stored rows.
+WRITE_OPERATIONS: frozenset[Operation] = frozenset({"update", "update2", "store", "destroy"})
 
 #: How ``<``/``>`` compare text: by code point (``"binary"``) or by a storage collation.
 TextOrder = Literal["binary", "collation"]
+#: How ``uinteger8`` columns (0 to 2**64 - 1) compare and sort: as numbers, or as their text
+#: where the storage's integers are signed 64-bit and such columns are text (SQLite).
+Uint64Order = Literal["numeric", "text"]
+
+#: The operation names of ara-realtime 0.1.0 that have another name now.
+_RENAMED: dict[str, Operation] = {"static": "load_static"}
+
+
+def hook_name(operation: str) -> str:
+    """The hook that implements ``operation`` (``"load"`` -> ``"ara_load"``)."""
+    return "ara_" + operation
 
 
 @dataclass(frozen=True)
@@ -49,8 +72,29 @@ class Capabilities:
     require_create: bool = False
     #: Longest value (characters) a text column can hold, if the driver has a fixed limit.
     max_value_length: int | None = None
+    #: How ``uinteger8`` columns compare and sort (the contract says numerically).
+    uint64_order: Uint64Order = "numeric"
     #: Free-text reasons for each deviation, keyed by field name, shown in reports.
     notes: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        ops: frozenset[str] = frozenset(self.operations)
+        old = ops & set(_RENAMED)
+        if old:
+            warnings.warn(
+                f"operation name(s) {', '.join(sorted(old))} are deprecated: use "
+                f"{', '.join(_RENAMED[o] for o in sorted(old))}",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            ops = (ops - old) | {_RENAMED[o] for o in old}
+        unknown = ops - set(ALL_OPERATIONS)
+        if unknown:
+            raise ValueError(
+                f"unknown operation(s) {', '.join(sorted(map(str, unknown)))}; "
+                f"the contract's are {', '.join(ALL_OPERATIONS)}"
+            )
+        object.__setattr__(self, "operations", ops)
 
     @classmethod
     def full(cls, **changes: Any) -> Capabilities:
@@ -64,11 +108,20 @@ class Capabilities:
     @property
     def read_only(self) -> bool:
         """True if no write operation is supported."""
-        return not self.operations & {"update", "update2", "store", "destroy"}
+        return not self.operations & WRITE_OPERATIONS
 
     def without(self, ops: Iterable[Operation]) -> Capabilities:
         """A copy with ``ops`` removed from :attr:`operations`."""
         return replace(self, operations=self.operations - frozenset(ops))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Capabilities:
+        """The inverse of :meth:`to_dict` (a report's declaration, read back)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["operations"] = frozenset(values.get("operations", ()))
+        values["notes"] = dict(values.get("notes") or {})
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""

@@ -63,7 +63,11 @@ def check_identifier(name: str, *, kind: str = "column", family: str | None = No
 
 
 def check_value(value: object, column: str, family: str | None = None) -> str:
-    """Return ``value`` if it is a ``str`` without NUL, else raise :class:`QueryError`."""
+    """Return ``value`` if it is a ``str`` any storage can hold, else raise :class:`QueryError`.
+
+    Refused before any I/O: a NUL character (C drivers cut the value there) and a lone
+    surrogate (``"\\ud800"``: not Unicode text, so not encodable as UTF-8).
+    """
     if type(value) is not str:
         raise QueryError(
             f"value for {column!r} must be str, not {type(value).__name__}",
@@ -74,6 +78,16 @@ def check_value(value: object, column: str, family: str | None = None) -> str:
         raise QueryError(
             f"value for {column!r} contains a NUL character", family=family, field=column
         )
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise QueryError(
+                f"value for {column!r} contains a lone surrogate "
+                f"(U+{ord(value[exc.start]):04X} at position {exc.start}), which is not text",
+                family=family,
+                field=column,
+            ) from None
     return value
 
 
@@ -135,7 +149,13 @@ def _one(field: object, value: object, family: str | None) -> Condition:
 def parse_pair(field: object, value: object, family: str | None = None) -> tuple[Condition]:
     """One ``(field, value)`` pair as a 1-tuple of conditions (the hot path of ``load``)."""
     known = _FIELDS.get(field) if type(field) is str else None
-    if known is not None and known[1] in _PLAIN_OPS and type(value) is str and "\x00" not in value:
+    if (
+        known is not None
+        and known[1] in _PLAIN_OPS
+        and type(value) is str
+        and value.isascii()
+        and "\x00" not in value
+    ):
         return (_new_condition(Condition, (known[0], known[1], value)),)
     return (_one(field, value, family),)
 
@@ -158,6 +178,7 @@ def parse_conditions(
                 known is not None
                 and known[1] in _PLAIN_OPS
                 and type(value) is str
+                and value.isascii()
                 and "\x00" not in value
             ):
                 out.append(_new_condition(Condition, (known[0], known[1], value)))
@@ -180,7 +201,13 @@ def parse_conditions(
             known = _FIELDS.get(column)
             if known is None or known[1] != "=":
                 check_identifier(column, family=family)
-            out.append(Condition(column, "=", check_value(value, column, family)))
+                if len(_FIELDS) >= _FIELDS_MAX:
+                    _FIELDS.clear()
+                _FIELDS[column] = (column, "=")
+            if type(value) is str and value.isascii() and "\x00" not in value:
+                out.append(_new_condition(Condition, (column, "=", value)))
+            else:
+                out.append(Condition(column, "=", check_value(value, column, family)))
     return tuple(out)
 
 
@@ -195,7 +222,12 @@ def parse_values(
     if type(fields) is dict and fields:  # a dict of known columns and clean text: as it is
         items = tuple(fields.items())
         for column, value in items:
-            if column not in _COLUMNS or type(value) is not str or "\x00" in value:
+            if (
+                column not in _COLUMNS
+                or type(value) is not str
+                or not value.isascii()
+                or "\x00" in value
+            ):
                 break
         else:
             return items

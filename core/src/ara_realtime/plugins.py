@@ -29,7 +29,8 @@ import pluggy
 from pluggy import HookImpl
 
 from . import hookspecs
-from .capabilities import Capabilities
+from .capabilities import ALL_OPERATIONS, Capabilities, hook_name
+from .driver import ConnectionDriver
 from .errors import ConfigError
 
 __all__ = [
@@ -51,18 +52,17 @@ ENV_TRACE = "ARA_REALTIME_TRACE_PLUGINS"
 _CORE_DIST = "ara-realtime"
 
 #: Hook name per operation (the names ``Capabilities.operations`` uses).
-OPERATION_HOOKS: dict[str, str] = {
-    "load": "ara_load",
-    "load_multi": "ara_load_multi",
-    "update": "ara_update",
-    "update2": "ara_update2",
-    "store": "ara_store",
-    "destroy": "ara_destroy",
-    "require": "ara_require",
-    "unload": "ara_unload",
-    "static": "ara_load_static",
+OPERATION_HOOKS: dict[str, str] = {op: hook_name(op) for op in ALL_OPERATIONS}
+_DRIVER_ONLY_HOOKS = ("ara_connect", "ara_close", "ara_capabilities", "ara_status")
+
+#: The project's own drivers that are not part of the core: driver name -> distribution and
+#: its folder in a clone (for the message when a mapping names one that is not installed).
+KNOWN_DRIVERS: dict[str, tuple[str, str]] = {
+    "pgsql": ("ara-pgsql", "plugins/ara_pgsql"),
+    "mysql": ("ara-mysql", "plugins/ara_mysql"),
+    "odbc": ("ara-odbc", "plugins/ara_odbc"),
+    "ldap": ("ara-ldap", "plugins/ara_ldap"),
 }
-_DRIVER_ONLY_HOOKS = ("ara_connect", "ara_close", "ara_capabilities")
 
 log = logging.getLogger(__name__)
 
@@ -84,39 +84,33 @@ class DriverInfo:
 class DriverHooks:
     """The callables for one driver: its own implementations plus every wrapper plugin.
 
-    Each attribute named after an operation (``load``, ``store``, ...) is a callable taking
-    the hook's parameters positionally, in spec order, or ``None`` when the driver does not
-    implement the hook. Without wrappers the driver's function is called directly.
+    :meth:`get` gives, per operation (``load``, ``store``, ...), a callable taking the hook's
+    parameters positionally, in spec order, or ``None`` when the driver does not implement
+    the hook; without wrappers it is the driver's function itself. :attr:`direct` names the
+    operations whose hook only forwards to the connection's method of the same name (a
+    :class:`~ara_realtime.driver.ConnectionDriver` with nothing wrapping the hook): the core
+    calls that method directly.
     """
 
-    __slots__ = (
-        "capabilities",
-        "close",
-        "connect",
-        "destroy",
-        "load",
-        "load_multi",
-        "name",
-        "require",
-        "static",
-        "store",
-        "unload",
-        "update",
-        "update2",
-    )
+    __slots__ = ("_ops", "capabilities", "close", "connect", "direct", "name", "status")
 
-    def __init__(self, name: str, callers: dict[str, Callable[..., Any] | None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        callers: dict[str, Callable[..., Any] | None],
+        direct: frozenset[str] = frozenset(),
+    ) -> None:
         self.name = name
         self.connect = callers["ara_connect"]
         self.close = callers["ara_close"]
         self.capabilities = callers["ara_capabilities"]
-        for op, hook in OPERATION_HOOKS.items():
-            setattr(self, op, callers[hook])
+        self.status = callers["ara_status"]
+        self._ops = {op: callers[hook] for op, hook in OPERATION_HOOKS.items()}
+        self.direct = direct
 
     def get(self, operation: str) -> Callable[..., Any] | None:
         """The caller for ``operation`` (``"load"``, ...), or ``None``."""
-        value: Callable[..., Any] | None = getattr(self, operation)
-        return value
+        return self._ops.get(operation)
 
 
 class Plugins:
@@ -256,9 +250,7 @@ class Plugins:
                 if ep.name == name:
                     break
             else:
-                known = ", ".join(self.driver_names()) or "none"
-                hint = f" (allowed by {ENV_ALLOW})" if self._allow is not None else ""
-                raise ConfigError(f"no driver named {name!r} is installed{hint}; known: {known}")
+                raise ConfigError(self._not_installed(name))
             try:
                 plugin = ep.load()
             except Exception as exc:
@@ -268,13 +260,34 @@ class Plugins:
             self.add_driver(name, plugin, dist=getattr(ep, "dist", None))
             return plugin
 
+    def _not_installed(self, name: str) -> str:
+        known = ", ".join(self.driver_names()) or "none"
+        if self._allow is not None and name not in self._allow:
+            return (
+                f"driver {name!r} is not allowed by {ENV_ALLOW} "
+                f"(= {','.join(sorted(self._allow))}); available: {known}"
+            )
+        provider = KNOWN_DRIVERS.get(name)
+        if provider is not None:
+            dist, folder = provider
+            return (
+                f"driver {name!r} is not installed: it is provided by the distribution {dist} "
+                f"(pip install {dist}, or from a clone of ara-realtime: "
+                f"pip install ./core ./{folder}); installed: {known}"
+            )
+        return (
+            f"no driver named {name!r} is installed (drivers register under the entry-point "
+            f"group {DRIVER_GROUP}); installed: {known}"
+        )
+
     def hooks(self, name: str) -> DriverHooks:
         """The :class:`DriverHooks` of driver ``name`` (loading it if needed)."""
         hooks = self._hooks.get(name)
         if hooks is None:
             with self._lock:
                 plugin = self.load_driver(name)
-                hooks = DriverHooks(name, self._build_callers(plugin))
+                callers, direct = self._build_callers(plugin)
+                hooks = DriverHooks(name, callers, direct)
                 self._hooks[name] = hooks
         return hooks
 
@@ -288,8 +301,11 @@ class Plugins:
             or (impl.plugin_name in self._extra_plugins and _is_plugin_impl(impl))
         ]
 
-    def _build_callers(self, plugin: object) -> dict[str, Callable[..., Any] | None]:
+    def _build_callers(
+        self, plugin: object
+    ) -> tuple[dict[str, Callable[..., Any] | None], frozenset[str]]:
         callers: dict[str, Callable[..., Any] | None] = {}
+        direct: set[str] = set()
         for hook in (*_DRIVER_ONLY_HOOKS, *OPERATION_HOOKS.values()):
             impls = self._impls_of(hook, plugin)
             own = [i for i in impls if i.plugin is plugin and not (i.wrapper or i.hookwrapper)]
@@ -298,11 +314,19 @@ class Plugins:
                 continue
             spec = getattr(self.pm.hook, hook).spec
             argnames: tuple[str, ...] = spec.argnames
-            callers[hook] = self._make_caller(hook, argnames, impls)
-        return callers
+            callers[hook] = self._make_caller(hook, argnames, impls, plugin)
+            op = hook.removeprefix("ara_")
+            if (
+                len(impls) == 1
+                and not self._trace
+                and isinstance(plugin, ConnectionDriver)
+                and plugin.forwards(op)
+            ):
+                direct.add(op)
+        return callers, frozenset(direct)
 
     def _make_caller(
-        self, hook: str, argnames: tuple[str, ...], impls: list[Any]
+        self, hook: str, argnames: tuple[str, ...], impls: list[Any], plugin: object
     ) -> Callable[..., Any]:
         if len(impls) == 1 and not self._trace:
             impl = impls[0]
@@ -311,10 +335,17 @@ class Plugins:
                 return function
             index = [argnames.index(n) for n in impl.argnames]
             return lambda *args: function(*[args[i] for i in index])
-        hookexec = self.pm._hookexec  # the manager's executor (honours hook-call monitoring)
+        # pluggy runs the driver's implementation inside every wrapper, monitoring included;
+        # the other drivers' implementations of the same hook are left out
+        others = [
+            p
+            for name, p in self.pm.list_name_plugin()
+            if p is not plugin and name not in self._extra_plugins
+        ]
+        caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
 
         def call(*args: Any) -> Any:
-            return hookexec(hook, impls, dict(zip(argnames, args)), True)
+            return caller(**dict(zip(argnames, args)))
 
         return call
 

@@ -7,10 +7,12 @@ Realtime.load -> parse conditions -> find routes -> call the driver's hook -> ro
 from __future__ import annotations
 
 import collections.abc as cabc
+import functools
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from .errors import BackendError, ConfigError, NotSupported, QueryError
 from .extconfig import Mapping, MappingsArg, check_mappings, load_extconfig, mappings_from
 from .plugins import DriverHooks, Plugins, default_plugins
 from .static import build_config
+from .status import BackendStatus, State, pools_from
 
 __all__ = ["Realtime"]
 
@@ -31,6 +34,9 @@ log = logging.getLogger(__name__)
 DriverSettings = cabc.Mapping[str, cabc.Mapping[str, cabc.Mapping[str, str]]]
 
 _MAX_INCLUDE_DEPTH = 10
+#: A backend that stays down is logged again at most this often (seconds), even when its
+#: back-off ceiling is shorter.
+_MIN_LOG_INTERVAL = 10.0
 _now = time.monotonic
 
 
@@ -43,12 +49,17 @@ class _Backend:
         "config_dir",
         "connection",
         "database",
+        "down_since",
         "driver",
         "failed_until",
         "failures",
         "label",
+        "last_error",
         "lock",
+        "next_log",
         "settings",
+        "suppressed",
+        "total_failures",
     )
 
     def __init__(
@@ -63,11 +74,18 @@ class _Backend:
         self.settings = dict(settings)
         self.config_dir = config_dir
         self.connection: Any = None
-        #: (plugins generation, operation -> caller) once the connection is open
-        self.bound: tuple[int, dict[str, Any]] = (-1, {})
+        #: (plugins generation, operation -> callable) once the connection is open; each
+        #: callable takes the hook's arguments after ``connection``
+        self.bound: tuple[int, dict[str, Callable[..., Any]]] = (-1, {})
         self.capabilities = Capabilities()
         self.failed_until = 0.0
+        #: consecutive failures (0: healthy), and every failure since the backend was made
         self.failures = 0
+        self.total_failures = 0
+        self.down_since = 0.0
+        self.next_log = 0.0
+        self.suppressed = 0
+        self.last_error = ""
         self.label = f"{driver}:{database}"
         self.lock = threading.Lock()
 
@@ -94,14 +112,49 @@ class _Backend:
         if conn is not None and hooks is not None and hooks.close is not None:
             hooks.close(conn)
 
-    def mark_failed(self, initial: float, ceiling: float) -> None:
+    def mark_failed(self, exc: BaseException, initial: float, ceiling: float) -> None:
+        """Back off (doubling up to ``ceiling``); log once per state change and period."""
+        now = _now()
         with self.lock:
             self.failures += 1
-            delay = min(ceiling, initial * (2 ** (self.failures - 1)))
-            self.failed_until = _now() + delay
+            self.total_failures += 1
+            self.last_error = str(exc)
+            # the exponent is capped: 2.0 ** 1024 overflows, and the ceiling is reached long before
+            delay = min(ceiling, initial * 2.0 ** min(self.failures - 1, 64))
+            self.failed_until = now + delay
+            if self.failures == 1:
+                self.down_since = now
+                self.suppressed = 0
+                self.next_log = now + max(ceiling, _MIN_LOG_INTERVAL)
+                log.warning(
+                    "backend %s failed (%s); calls go to the next priority, retrying it in %g s",
+                    self.label,
+                    exc,
+                    delay,
+                )
+            elif now >= self.next_log:
+                log.warning(
+                    "backend %s still failing after %.0f s (%s); %d failed calls not logged",
+                    self.label,
+                    now - self.down_since,
+                    exc,
+                    self.suppressed,
+                )
+                self.suppressed = 0
+                self.next_log = now + max(ceiling, _MIN_LOG_INTERVAL)
+            else:
+                self.suppressed += 1
 
     def mark_ok(self) -> None:
         with self.lock:
+            if not self.failures:
+                return
+            log.info(
+                "backend %s is back after %d failed calls over %.1f s",
+                self.label,
+                self.failures,
+                _now() - self.down_since,
+            )
             self.failures = 0
             self.failed_until = 0.0
 
@@ -137,7 +190,8 @@ class Realtime:
         exec_includes: bool = False,
     ) -> None:
         self._plugins = plugins if plugins is not None else default_plugins()
-        self.config_dir = Path(config_dir) if config_dir is not None else None
+        # absolute once: drivers join their own file names to it, whatever the CWD later is
+        self.config_dir = Path(config_dir).absolute() if config_dir is not None else None
         self._driver_settings = {
             k: {d: dict(s) for d, s in v.items()} for k, v in (drivers or {}).items()
         }
@@ -237,8 +291,7 @@ class Realtime:
 
     def capabilities(self, family: str, /) -> Capabilities:
         """What the priority-1 backend of ``family`` can do (opening its connection)."""
-        route = self._routes_for(family)[0]
-        backend = route.backend
+        backend = self._routes_for(family)[0].backend
         if backend.connection is None or backend.bound[0] != self._plugins.generation:
             self._bind(backend)
         return backend.capabilities
@@ -258,37 +311,44 @@ class Realtime:
             self._routes[family] = routes
         return routes
 
-    def _bind(self, backend: _Backend) -> tuple[Any, dict[str, Any]]:
-        """Open the backend if needed; its connection and callable per supported operation."""
+    def _bind(self, backend: _Backend) -> dict[str, Callable[..., Any]]:
+        """Open the backend if needed; a callable per supported operation, bound to it.
+
+        A hook that only forwards to the connection's method becomes that bound method (one
+        frame less per call); any other hook is bound with ``functools.partial``.
+        """
         generation = self._plugins.generation
         hooks = self._plugins.hooks(backend.driver)
         conn = backend.connection
         if conn is None:
             conn = backend.open(hooks)
-        ops: dict[str, Any] = {
-            op: fn for op in backend.capabilities.operations if (fn := hooks.get(op)) is not None
-        }
+        ops: dict[str, Callable[..., Any]] = {}
+        for op in backend.capabilities.operations:
+            fn = hooks.get(op)
+            if fn is None:
+                continue
+            method = getattr(conn, op, None) if op in hooks.direct else None
+            ops[op] = method if method is not None else functools.partial(fn, conn)
         backend.bound = (generation, ops)
-        return conn, ops
+        return ops
 
     def _invoke(self, route: _Route, family: str, op: str, args: tuple[Any, ...]) -> Any:
         backend = route.backend
         generation, ops = backend.bound
-        conn = backend.connection  # read once: a concurrent close() may clear it
-        if generation != self._plugins.generation or conn is None:
-            conn, ops = self._bind(backend)
+        if generation != self._plugins.generation or backend.connection is None:
+            ops = self._bind(backend)
         fn = ops.get(op)
         if fn is None:
             raise NotSupported(
                 f"driver {backend.driver!r} does not support {op} "
                 f"(mapping {route.mapping.name!r} at {route.mapping.where})"
             )
-        if op == "static":  # rows are read here, inside the failover's reach
-            result = fn(conn, route.table, *args)
+        if op == "load_static":  # rows are read here, inside the failover's reach
+            result = fn(route.table, *args)
             if not isinstance(result, list):
                 result = list(result)
         else:
-            result = fn(conn, family, route.table, *args)
+            result = fn(family, route.table, *args)
         if backend.failures:
             backend.mark_ok()
         return result
@@ -296,20 +356,24 @@ class Realtime:
     def _run(self, family: str, op: str, args: tuple[Any, ...]) -> Any:
         """Call ``op`` on the first healthy backend; fail over only on ``BackendError``."""
         routes = self._routes.get(family) or self._routes_for(family)
-        first = routes[0]
-        if len(routes) == 1 and not first.backend.failed_until:
-            # the common case, one healthy backend: call its bound operation directly
-            backend = first.backend
+        if len(routes) == 1:
+            # the common case, one backend: call its bound operation directly
+            route = routes[0]
+            backend = route.backend
             generation, ops = backend.bound
-            conn = backend.connection
-            fn = ops.get(op) if generation == self._plugins.generation else None
+            fn = ops.get(op)
             try:
-                if fn is not None and conn is not None and op != "static":
-                    return fn(conn, family, first.table, *args)
-                return self._invoke(first, family, op, args)
+                if (
+                    fn is not None
+                    and generation == self._plugins.generation
+                    and not backend.failures
+                    and op != "load_static"
+                ):
+                    return fn(family, route.table, *args)
+                return self._invoke(route, family, op, args)
             except BackendError as exc:
                 failures: list[tuple[str, BaseException]] = []
-                self._failed(first, exc, failures)
+                self._failed(route, exc, failures)
                 raise self._all_failed(family, op, failures) from exc
         failures = []
         deferred: list[_Route] = []
@@ -348,13 +412,64 @@ class Realtime:
     def _failed(
         self, route: _Route, exc: BackendError, failures: list[tuple[str, BaseException]]
     ) -> None:
-        route.backend.mark_failed(self._backoff, self._max_backoff)
+        route.backend.mark_failed(exc, self._backoff, self._max_backoff)
         failures.append((route.backend.label, exc))
-        log.warning(
-            "backend %s failed for %r (%s); next priority",
-            route.backend.label,
-            route.mapping.name,
-            exc,
+
+    # -- status -------------------------------------------------------------------------------
+
+    def status(self, *, probe: bool = True) -> list[BackendStatus]:
+        """Each backend's state: the mappings it serves, whether it answers, its pool, its
+        back-off and its server (``realtime status``).
+
+        With ``probe`` every backend is opened if needed and asked for its status (drivers
+        implementing ``ara_status`` ask the storage, which proves it answers); without, only
+        what calls so far have shown is reported. A probe never changes a backend's health.
+        """
+        served: dict[str, list[str]] = {}
+        for m in self._mappings:
+            served.setdefault(f"{m.driver}:{m.database}", []).append(
+                m.name if m.priority == 1 else f"{m.name} (priority {m.priority})"
+            )
+        return [
+            self._backend_status(b, tuple(served.get(b.label, ())), probe)
+            for b in self._backends.values()
+        ]
+
+    def _backend_status(
+        self, backend: _Backend, mappings: tuple[str, ...], probe: bool
+    ) -> BackendStatus:
+        now = _now()
+        resting = backend.failed_until > now
+        state: State
+        if backend.failures:
+            state = "backing off" if resting else "failing"
+        else:
+            state = "up" if backend.connection is not None else "not connected"
+        error = backend.last_error if backend.failures else None
+        answer: cabc.Mapping[str, Any] = {}
+        if probe:
+            try:
+                hooks = self._plugins.hooks(backend.driver)
+                conn = backend.connection or backend.open(hooks)
+                answer = hooks.status(conn) if hooks.status is not None else {}
+                if not backend.failures:
+                    state = "up"
+            except (BackendError, ConfigError) as exc:
+                state, error = "down", str(exc)
+        return BackendStatus(
+            backend=backend.label,
+            driver=backend.driver,
+            database=backend.database,
+            mappings=mappings,
+            state=state,
+            connected=backend.connection is not None,
+            failures=backend.failures,
+            total_failures=backend.total_failures,
+            retry_in=round(backend.failed_until - now, 3) if resting else None,
+            error=error,
+            server=answer.get("server"),
+            detail=answer.get("detail"),
+            pools=pools_from(answer.get("pools")),
         )
 
     # -- the API --------------------------------------------------------------------------
@@ -377,21 +492,6 @@ class Realtime:
             conds = parse_conditions(conditions, equals, family)
         if not conds:
             raise QueryError("load needs at least one condition", family=family)
-        routes = self._routes.get(family)
-        if routes is not None and len(routes) == 1:  # _run's fast path, one frame less
-            route = routes[0]
-            backend = route.backend
-            generation, ops = backend.bound
-            conn = backend.connection
-            fn = ops.get("load") if generation == self._plugins.generation else None
-            if fn is not None and conn is not None and not backend.failed_until:
-                try:
-                    row: Row | None = fn(conn, family, route.table, conds)
-                except BackendError as exc:
-                    failures: list[tuple[str, BaseException]] = []
-                    self._failed(route, exc, failures)
-                    raise self._all_failed(family, "load", failures) from exc
-                return row
         result: Row | None = self._run(family, "load", (conds,))
         return result
 
@@ -501,7 +601,7 @@ class Realtime:
                 include_resolver=lambda inc: self._resolve_include(inc, (*stack, name)),
             )
         family = routes[0].mapping.name
-        rows = self._run(family, "static", (name,))
+        rows = self._run(family, "load_static", (name,))
         return build_config(
             rows, filename=name, include=lambda inc: self._load_config(inc, (*stack, name))
         )

@@ -218,7 +218,9 @@ class Category:
     def _inherit(self, base: Category, spelled: str) -> None:
         """Copy ``base``'s variables now (Asterisk's ``ast_category_inherit``)."""
         self.bases.append(spelled)
-        self._inherits = [*self._inherits, base.name]
+        if not isinstance(self._inherits, list):
+            self._inherits = list(self._inherits)
+        self._inherits.append(base.name)  # in place: a header may list thousands of bases
         self.variables.extend([v._copy(inherited=True) for v in list(base.variables)])
 
     def _copy(self) -> Category:

@@ -3,59 +3,60 @@
 A close port of ``config_text_file_load`` and ``process_text_line`` (``main/config.c``), with
 the corrections of the research notes' Appendix D. ``docs/conf-format.md`` lists the syntax and
 every deliberate difference from Asterisk.
+
+Every step is bounded (:mod:`ara_realtime.conf.limits`): lines are scanned in linear time and
+skipped at Asterisk's length limit, category look-ups go through an index, ``+=`` through a
+per-category index, and what can multiply (inheritance copies, included files, filter work)
+has a load-wide cap that raises :class:`ConfigError` naming the file and line.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
+import heapq
 import logging
 import os
-import re
 import stat
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from ara_realtime.conf.filters import CategoryIndex, Filter, fold
+from ara_realtime.conf.globbing import GlobLimitError, expand
+from ara_realtime.conf.limits import (
+    MAX_CATEGORY_NAME_BYTES,
+    MAX_COPIED_VARIABLES,
+    MAX_FILES_PER_LOAD,
+    MAX_FILTER_WORK,
+    MAX_INCLUDE_LEVEL,
+    MAX_LINE_BYTES,
+    MAX_NESTED_COMMENTS,
+    MAX_VALUE_LENGTH,
+)
+from ara_realtime.conf.posix_regex import Meter, RegexLimitError, WorkExceeded
 from ara_realtime.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ara_realtime.conf.model import Category, Config
+    from ara_realtime.conf.model import Category, Config, Variable
 
 __all__ = ["MAX_INCLUDE_LEVEL", "MAX_NESTED_COMMENTS", "load_file", "load_string"]
 
 log = logging.getLogger("ara_realtime.conf")
 
-MAX_INCLUDE_LEVEL = 10
-"""Files can be nested this many ``#include`` levels below the top-level file."""
-MAX_NESTED_COMMENTS = 128
-"""Deepest ``;-- --;`` block-comment nesting."""
-
 Resolver = Callable[[str], "Config | None"]
 
 _BLANKS = "".join(chr(i) for i in range(33))
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _UTF8_BOM = b"\xef\xbb\xbf"
-_POSIX_CLASSES = {
-    "[:alpha:]": "a-zA-Z",
-    "[:digit:]": "0-9",
-    "[:alnum:]": "a-zA-Z0-9",
-    "[:upper:]": "A-Z",
-    "[:lower:]": "a-z",
-    "[:space:]": " \\t\\n\\r\\f\\v",
-    "[:blank:]": " \\t",
-    "[:xdigit:]": "0-9A-Fa-f",
-    "[:punct:]": "!-/:-@\\[-`{-~",
-}
+#: a line of at most this many characters is shorter than MAX_LINE_BYTES in any encoding
+_SURELY_SHORT = MAX_LINE_BYTES // 4
+
+
+class _LoadLimitError(ConfigError):
+    """A load-wide limit: it ends the whole load, not just the included file it happened in."""
 
 
 def _strip(text: str) -> str:
     """``ast_strip``: drop bytes <= 0x20 at both ends."""
     return text.strip(_BLANKS)
-
-
-def _fold(text: str) -> str:
-    return text.translate(_ASCII_LOWER)
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def load_file(
     except OSError as err:
         raise ConfigError(f"cannot read file: {err.strerror}", name) from None
     loader = _Loader(cfg, base, exec_includes, include_resolver)
-    loader.parse_text(_decode(data), name, _FileState(None), 1)
+    loader.parse_text(*_decode(data), name, _FileState(None), 1)
 
 
 def load_string(
@@ -105,20 +106,42 @@ def load_string(
     """Parse ``text`` into ``cfg`` (see :meth:`Config.from_string`)."""
     base = os.fspath(config_dir) if config_dir is not None else os.getcwd()
     loader = _Loader(cfg, base, exec_includes, include_resolver)
-    loader.parse_text(text, filename, _FileState(None), 1)
+    loader.parse_text(text, False, filename, _FileState(None), 1)
 
 
 # -- reading files -----------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8, or latin-1 for the whole file when it is not valid UTF-8."""
+def _decode(data: bytes) -> tuple[str, bool]:
+    """The text, and whether it is latin-1 (the whole file, when it is not valid UTF-8)."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), False
     except UnicodeDecodeError:
         text = data.decode("latin-1")
         # Keep the BOM recognisable so that line 1 drops it either way.
-        return "\ufeff" + text[3:] if data.startswith(_UTF8_BOM) else text
+        return ("\ufeff" + text[3:] if data.startswith(_UTF8_BOM) else text), True
+
+
+def _byte_length(text: str, latin1: bool) -> int:
+    """Length of ``text`` in the file's bytes (UTF-8 for text that came from no file)."""
+    if latin1:
+        return len(text) + (2 if text.startswith("\ufeff") else 0)  # the BOM's 3 bytes
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _cut_name(name: str, latin1: bool) -> str:
+    """A category name as Asterisk keeps it: its first 79 bytes (whole characters only)."""
+    if len(name) <= MAX_CATEGORY_NAME_BYTES // 4:
+        return name
+    if latin1:
+        return name[:MAX_CATEGORY_NAME_BYTES]
+    data = name.encode("utf-8", "surrogatepass")
+    if len(data) <= MAX_CATEGORY_NAME_BYTES:
+        return name
+    cut = MAX_CATEGORY_NAME_BYTES
+    while (data[cut] & 0xC0) == 0x80:  # do not split a character
+        cut -= 1
+    return data[:cut].decode("utf-8", "surrogatepass")
 
 
 def _read_include(path: str) -> bytes | None:
@@ -138,267 +161,6 @@ def _read_include(path: str) -> bytes | None:
         return None
 
 
-# -- glob expansion (glibc glob with GLOB_NOMAGIC | GLOB_BRACE) ---------------------------------
-
-
-def _expand(base: str, arg: str) -> list[str]:
-    """The files an include argument names, in glibc's order (may include missing ones)."""
-    alternatives = _braces(arg)
-    if alternatives is None:
-        return _glob_one(base, arg, nomagic=True)
-    found: list[str] = []
-    for alt in alternatives:
-        found.extend(_glob_one(base, alt, nomagic=False))
-    return found
-
-
-def _braces(pattern: str) -> list[str] | None:
-    """Brace alternatives in written order (nested braces expanded), or ``None`` if none."""
-    start = -1
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\":
-            i += 2
-            continue
-        if pattern[i] == "{":
-            start = i
-            break
-        i += 1
-    if start < 0:
-        return None
-    depth = 0
-    commas: list[int] = []
-    close = -1
-    i = start
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                close = i
-                break
-        elif ch == "," and depth == 1:
-            commas.append(i)
-        i += 1
-    if close < 0:
-        return None
-    cuts = [start, *commas, close]
-    prefix, suffix = pattern[:start], pattern[close + 1 :]
-    result: list[str] = []
-    for lo, hi in itertools.pairwise(cuts):
-        sub = prefix + pattern[lo + 1 : hi] + suffix
-        more = _braces(sub)
-        result.extend([sub] if more is None else more)
-    return result
-
-
-def _has_magic(pattern: str) -> bool:
-    bracket = False
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch in "*?":
-            return True
-        if ch == "[":
-            bracket = True
-        elif ch == "]" and bracket:
-            return True
-        i += 1
-    return False
-
-
-def _glob_one(base: str, pattern: str, *, nomagic: bool) -> list[str]:
-    absolute = pattern.startswith("/")
-    full = pattern if absolute else os.path.join(base, pattern)
-    if not _has_magic(pattern):
-        return [full] if nomagic or os.path.lexists(full) else []
-    current = ["/"] if absolute else [base]
-    parts = [p for p in pattern.split("/") if p]
-    for part in parts:
-        nxt: list[str] = []
-        if _has_magic(part):
-            rx = _segment_regex(part)
-            for folder in current:
-                try:
-                    names = os.listdir(folder)
-                except OSError:
-                    continue
-                for entry in names:
-                    if entry.startswith(".") and not part.startswith("."):
-                        continue
-                    if rx is not None and rx.fullmatch(entry):
-                        nxt.append(os.path.join(folder, entry))
-        else:
-            literal = re.sub(r"\\(.)", r"\1", part)
-            nxt = [
-                os.path.join(f, literal)
-                for f in current
-                if os.path.lexists(os.path.join(f, literal))
-            ]
-        current = nxt
-    return sorted(current, key=os.fsencode)
-
-
-def _segment_regex(part: str) -> re.Pattern[str] | None:
-    """One path component's glob pattern as a regex (``None`` if it is malformed)."""
-    out: list[str] = []
-    i, n = 0, len(part)
-    while i < n:
-        ch = part[i]
-        if ch == "\\" and i + 1 < n:
-            out.append(re.escape(part[i + 1]))
-            i += 2
-        elif ch == "*":
-            out.append(".*")
-            i += 1
-        elif ch == "?":
-            out.append(".")
-            i += 1
-        elif ch == "[":
-            j = i + 1
-            if j < n and part[j] in "!^":
-                j += 1
-            if j < n and part[j] == "]":
-                j += 1
-            end = part.find("]", j)
-            if end < 0:
-                out.append(re.escape(ch))
-                i += 1
-                continue
-            body = part[i + 1 : end]
-            negate = body[:1] in ("!", "^")
-            if negate:
-                body = body[1:]
-            items: list[str] = []
-            k = 0
-            while k < len(body):
-                if k + 2 < len(body) and body[k + 1] == "-":
-                    items.append(f"{re.escape(body[k])}-{re.escape(body[k + 2])}")
-                    k += 3
-                else:
-                    items.append(re.escape(body[k]))
-                    k += 1
-            out.append("[" + ("^" if negate else "") + "".join(items) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(ch))
-            i += 1
-    try:
-        return re.compile("".join(out), re.DOTALL)
-    except re.error:
-        return None
-
-
-# -- category filters (does_category_match) -----------------------------------------------------
-
-
-def _strip_quoted(text: str) -> str:
-    """``ast_strip_quoted(s, "'\\"", "'\\"")``."""
-    text = _strip(text)
-    if text and text[0] in "'\"" and text[-1] == text[0]:
-        return text[1:-1]
-    return text
-
-
-def _ast_strsep(text: str | None, sep: str) -> tuple[str | None, str | None]:
-    """``ast_strsep(.., AST_STRSEP_STRIP)``: (token, rest); quotes and backslashes guard ``sep``."""
-    if text is None:
-        return None, None
-    if not text:
-        return "", None
-    stack = [""] * 8
-    inquote = 0
-    cut = -1
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] == "\\":
-            i += 2
-            if i >= n:
-                break
-        ch = text[i]
-        if ch in "'\"":
-            if ch == stack[inquote]:
-                stack[inquote] = ""
-                inquote -= 1
-            else:
-                inquote += 1
-                if inquote >= len(stack):
-                    return None, None
-                stack[inquote] = ch
-        if ch == sep and not inquote:
-            cut = i
-            break
-        i += 1
-    if cut < 0:
-        return _strip_quoted(text), None
-    return _strip_quoted(text[:cut]), text[cut + 1 :]
-
-
-@functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str] | None:
-    translated = pattern
-    for posix, python in _POSIX_CLASSES.items():
-        translated = translated.replace(posix, python)
-    try:
-        return re.compile(translated)
-    except re.error as err:
-        log.error("Regular expression '%s' failed to compile: %s", pattern, err)
-        return None
-
-
-def _category_matches(cat: Category, name: str, match: str, sep: str) -> bool:
-    """``does_category_match``: name (if given) and all ``name_re=value_re`` terms match."""
-    if name and _fold(cat.name) != _fold(name):
-        return False
-    if not match:
-        return not cat.template
-    found = expressions = 0
-    template_ok = False
-    rest: str | None = match
-    while True:
-        term, rest = _ast_strsep(rest, sep)
-        if term is None:
-            break
-        expressions += 1
-        match_name, tail = _ast_strsep(term, "=")
-        match_value, _ = _ast_strsep(tail, "=")
-        if match_name is None or match_value is None:
-            break
-        if match_name == "TEMPLATES":
-            wanted = _fold(match_value)
-            if wanted == "include":
-                template_ok = template_ok or cat.template
-                found += 1
-            elif wanted == "restrict":
-                if not cat.template:
-                    break
-                found += 1
-                template_ok = True
-            continue
-        name_rx, value_rx = _regex(match_name), _regex(match_value)
-        if name_rx is None or value_rx is None:
-            return False
-        if any(name_rx.search(v.name) and value_rx.search(v.value) for v in cat.variables):
-            found += 1
-    return found == expressions and (not cat.template or template_ok)
-
-
-def _category_get(cfg: Config, name: str, match: str, sep: str) -> Category | None:
-    """``category_get_sep``: the first category of the load that matches."""
-    for cat in cfg._categories:
-        if _category_matches(cat, name, match, sep):
-            return cat
-    return None
-
-
 # -- the parser ---------------------------------------------------------------------------------
 
 
@@ -411,6 +173,62 @@ class _FileState:
         self.cat = cat
         self.comment = 0
         self.nest: dict[int, int] = {}
+
+
+class _Appends:
+    """Where ``name += text`` looks in one category, kept in step as the category grows.
+
+    Built on a category's first ``+=``, so each later one costs O(log n) instead of two scans.
+    Variables are only ever appended during a load, and only ``+=`` renames or changes one, so
+    the heaps below hold positions, and an entry that went stale is dropped when it surfaces.
+    """
+
+    __slots__ = ("by_name", "by_value", "count", "exact", "keys")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.exact: dict[str, list[int]] = {}  # name -> max-heap of positions (negated)
+        self.by_name: dict[str, list[int]] = {}  # folded name -> positions, ascending
+        self.by_value: dict[tuple[str, str], list[int]] = {}  # folded (name, value) -> heap
+        self.keys: list[tuple[str, str]] = []  # each position's current folded (name, value)
+
+    def sync(self, variables: list[Variable]) -> None:
+        for pos in range(self.count, len(variables)):
+            var = variables[pos]
+            key = (fold(var.name), fold(var.value))
+            heapq.heappush(self.exact.setdefault(var.name, []), -pos)
+            self.by_name.setdefault(key[0], []).append(pos)
+            heapq.heappush(self.by_value.setdefault(key, []), -pos)
+            self.keys.append(key)
+        self.count = len(variables)
+
+    def last_exact(self, variables: list[Variable], name: str) -> int | None:
+        """Position of the last variable named exactly ``name``."""
+        heap = self.exact.get(name)
+        while heap and variables[-heap[0]].name != name:
+            heapq.heappop(heap)
+        return -heap[0] if heap else None
+
+    def last_match(self, folded_name: str, old: str) -> int:
+        """``ast_variable_update``'s target: the last name match holding ``old`` (any if empty)."""
+        if not old:
+            return self.by_name[folded_name][-1]
+        key = (folded_name, fold(old))
+        heap = self.by_value[key]
+        while self.keys[-heap[0]] != key:
+            heapq.heappop(heap)
+        return -heap[0]
+
+    def update(self, var: Variable, pos: int, name: str, value: str) -> None:
+        if var.name != name:
+            heapq.heappush(self.exact.setdefault(name, []), -pos)
+        key = (self.keys[pos][0], fold(value))
+        if key != self.keys[pos]:
+            self.keys[pos] = key
+            heapq.heappush(self.by_value.setdefault(key, []), -pos)
+        var.name = name
+        var.value = value
+        var.inherited = False
 
 
 class _Loader:
@@ -429,10 +247,17 @@ class _Loader:
         self.resolver = resolver
         self.current: Category | None = None  # cfg->current: last created or (+)-targeted
         self.included: set[str] = set()
+        self.index = CategoryIndex(cfg)
+        self.filter_work = Meter(MAX_FILTER_WORK)
+        self.copied = 0
+        self.files = 0
+        self.appends: dict[int, tuple[Category, _Appends]] = {}
 
     # lines
 
-    def parse_text(self, text: str, filename: str, st: _FileState, level: int) -> None:
+    def parse_text(
+        self, text: str, latin1: bool, filename: str, st: _FileState, level: int
+    ) -> None:
         """Parse one file's text; ``ConfigError`` ends it."""
         lines = text.split("\n")
         if lines[-1] == "":
@@ -441,67 +266,99 @@ class _Loader:
             nul = raw.find("\0")
             if nul >= 0:
                 raw = raw[:nul]
+            if len(raw) > _SURELY_SHORT:
+                size = _byte_length(raw, latin1)
+                if size >= MAX_LINE_BYTES:
+                    log.warning(
+                        "%s:%d: line too long (%d bytes, the limit is %d), skipped",
+                        filename,
+                        lineno,
+                        size,
+                        MAX_LINE_BYTES - 1,
+                    )
+                    continue
             if lineno == 1 and raw.startswith("\ufeff"):
                 raw = raw[1:]
-            line = self._uncomment(raw, st, filename, lineno)
+            if st.comment == 0 and ";" not in raw:
+                line = _strip(raw)
+            else:
+                line = self._uncomment(raw, st, filename, lineno)
             if line:
-                self._line(line, st, filename, lineno, level)
+                self._line(line, st, filename, lineno, level, latin1=latin1)
         if st.comment:
             opened = st.nest.get(st.comment)
             where = f" beginning on line {opened}" if opened is not None else ""
             log.warning("%s: unterminated block comment detected%s", filename, where)
 
-    def _uncomment(self, raw: str, st: _FileState, filename: str, lineno: int) -> str:
+    @staticmethod
+    def _uncomment(raw: str, st: _FileState, filename: str, lineno: int) -> str:
         """Remove comments exactly as Asterisk does; returns the stripped text to process.
 
-        ``"\\0"`` marks where Asterisk writes a NUL (the start of a block comment); such marks
-        only ever sit before ``new``, the scan position.
+        Asterisk edits its line buffer in place: ``\\;`` loses its backslash, a block opener's
+        ``;`` becomes a NUL, and a closed block is cut out from the first of those NULs. Here
+        the kept text is built in one pass instead (``pos`` is Asterisk's scan position), so a
+        line of many escapes or markers costs linear time.
         """
-        buf = raw
-        new = 0
-        process: int | None = 0 if st.comment == 0 else None
+        out: list[str] = []  # the text from ``process`` up to ``pos``, without NUL marks
+        mark: int | None = None  # index in ``out`` of the first NUL mark after ``process``
+        pos = 0
+        process = st.comment == 0  # whether Asterisk's ``process_buf`` is set yet
         while True:
-            p = buf.find(";", new)
+            p = raw.find(";", pos)
             if p < 0:
+                if process:
+                    out.append(raw[pos:])
                 break
-            if p > new and buf[p - 1] == "\\":
-                buf = buf[: p - 1] + buf[p:]  # "\;" is a literal ";"
-                new = p
-            elif buf[p + 1 : p + 3] == "--" and buf[p + 3 : p + 4] != "-":
+            if p > pos and raw[p - 1] == "\\":
+                if process:
+                    out.append(raw[pos : p - 1])  # "\;" is a literal ";"
+                    out.append(";")
+                pos = p + 1
+            elif raw[p + 1 : p + 3] == "--" and raw[p + 3 : p + 4] != "-":
                 if st.comment >= MAX_NESTED_COMMENTS:
                     raise ConfigError(
                         f"block comments nested deeper than {MAX_NESTED_COMMENTS}",
                         filename,
                         lineno,
                     )
-                buf = buf[:p] + "\0" + buf[p + 1 :]
-                new = p + 3
+                if process:
+                    out.append(raw[pos:p])
+                    if mark is None:
+                        mark = len(out)
+                    out.append(raw[p + 1 : p + 3])
+                pos = p + 3
                 st.comment += 1
                 st.nest[st.comment] = lineno
-            elif p >= new + 2 and buf[p - 2 : p] == "--":
+            elif p >= pos + 2 and raw[p - 2 : p] == "--":
                 st.comment -= 1
-                new = p + 1
+                if process:
+                    out.append(raw[pos : p + 1])
+                pos = p + 1
                 if st.comment == 0:
-                    if process is not None:
-                        end = buf.find("\0", process)
-                        end = len(buf) if end < 0 else end
-                        buf = buf[:end] + buf[new:]
-                        new = end
+                    if process:
+                        # Cut from the first block opener to here (one always exists).
+                        if mark is not None:
+                            del out[mark:]
+                            mark = None
                     else:
-                        process = new
+                        process = True
             elif st.comment == 0:
-                buf = buf[:p]
+                if process:
+                    out.append(raw[pos:p])
                 break
             else:
-                new = p + 1
-        if process is None:
+                if process:
+                    out.append(raw[pos : p + 1])
+                pos = p + 1
+        if not process:
             return ""
-        end = buf.find("\0", process)
-        return _strip(buf[process:] if end < 0 else buf[process:end])
+        return _strip("".join(out if mark is None else out[:mark]))
 
-    def _line(self, text: str, st: _FileState, filename: str, lineno: int, level: int) -> None:
+    def _line(
+        self, text: str, st: _FileState, filename: str, lineno: int, level: int, *, latin1: bool
+    ) -> None:
         if text[0] == "[":
-            self._header(text, st, filename, lineno)
+            self._header(text, st, filename, lineno, latin1=latin1)
         elif text[0] == "#":
             self._directive(text, st, filename, lineno, level)
         else:
@@ -509,13 +366,15 @@ class _Loader:
 
     # [category](options)
 
-    def _header(self, text: str, st: _FileState, filename: str, lineno: int) -> None:
+    def _header(
+        self, text: str, st: _FileState, filename: str, lineno: int, *, latin1: bool
+    ) -> None:
         close = text.find("]")
         if close < 0:
             raise ConfigError("no closing ']' in category header", filename, lineno)
-        name = text[1:close]
+        name = text[1:close]  # look-ups use the whole name, the new category keeps 79 bytes
         rest = text[close + 1 :]
-        target = self.cfg._new_category(name, filename, lineno)
+        target = self.cfg._new_category(_cut_name(name, latin1), filename, lineno)
         newcat: Category | None = target
         st.cat = target
         if rest.startswith("("):
@@ -526,13 +385,7 @@ class _Loader:
                 if option == "!":
                     target.template = True
                 elif option.startswith("+"):
-                    found = _category_get(self.cfg, name, option[1:], "&")
-                    if found is None:
-                        raise ConfigError(
-                            f"category addition requested, but category {name!r} does not exist",
-                            filename,
-                            lineno,
-                        )
+                    found = self._find_addition(name, option[1:], filename, lineno)
                     target = st.cat = found
                     if newcat is not None:
                         self.current = found
@@ -540,10 +393,18 @@ class _Loader:
                         found.variables.extend(newcat.variables)
                         newcat = None
                 else:
-                    base = _category_get(self.cfg, option, "TEMPLATES=include", ",")
+                    base = self.index.first(option)
                     if base is None:
                         raise ConfigError(
                             f"inheritance requested, but category {option!r} does not exist",
+                            filename,
+                            lineno,
+                        )
+                    self.copied += len(base.variables)
+                    if self.copied > MAX_COPIED_VARIABLES:
+                        raise _LoadLimitError(
+                            f"inheritance would copy more than {MAX_COPIED_VARIABLES} variables "
+                            "in this load (a base inherited over and over?)",
                             filename,
                             lineno,
                         )
@@ -551,6 +412,29 @@ class _Loader:
         if newcat is not None:
             self.cfg._append(newcat)
             self.current = newcat
+
+    def _find_addition(self, name: str, match: str, filename: str, lineno: int) -> Category:
+        """The category a ``(+filter)`` option appends to."""
+        if not match:
+            found = self.index.first_plain(name)
+        else:
+            try:
+                found = self.index.find(name, Filter(match, "&"), self.filter_work)
+            except RegexLimitError as err:
+                raise ConfigError(f"category filter {match!r}: {err}", filename, lineno) from None
+            except WorkExceeded:
+                raise _LoadLimitError(
+                    f"category filters need more than {MAX_FILTER_WORK} steps in this load",
+                    filename,
+                    lineno,
+                ) from None
+        if found is None:
+            raise ConfigError(
+                f"category addition requested, but category {name!r} does not exist",
+                filename,
+                lineno,
+            )
+        return found
 
     # name = value
 
@@ -572,18 +456,15 @@ class _Loader:
             return
         if eq > int(escaped) and cur[eq - 1] == "+":
             name = _strip(cur[: eq - 1])
-            raw = cur[eq + 1 :]
-            replace = None
-            for var in cat.variables:
-                if var.name == name:
-                    replace = var
-            if replace is not None:
-                joined = (replace.value + raw).rstrip(_BLANKS).lstrip(_BLANKS)
-                self._update(cat, replace.name, joined, replace.value)
-                return
-            self._new_variable(
-                cat, name, _strip(raw), is_object=False, filename=filename, lineno=lineno
-            )
+            if not self._append_to(cat, name, cur[eq + 1 :], filename, lineno):
+                self._new_variable(
+                    cat,
+                    name,
+                    _strip(cur[eq + 1 :]),
+                    is_object=False,
+                    filename=filename,
+                    lineno=lineno,
+                )
             return
         name = _strip(cur[:eq])
         value = cur[eq + 1 :]
@@ -594,6 +475,33 @@ class _Loader:
             cat, name, _strip(value), is_object=is_object, filename=filename, lineno=lineno
         )
 
+    def _append_to(self, cat: Category, name: str, raw: str, filename: str, lineno: int) -> bool:
+        """``name += raw``; ``False`` when no variable has exactly that name (then it is ``=``).
+
+        The old value is the last variable named exactly ``name``; the result replaces the last
+        variable whose name and value match it case-insensitively (``ast_variable_update``).
+        """
+        entry = self.appends.get(id(cat))
+        if entry is None or entry[0] is not cat:
+            entry = self.appends[id(cat)] = (cat, _Appends())
+        index = entry[1]
+        variables = cat.variables
+        index.sync(variables)
+        at = index.last_exact(variables, name)
+        if at is None:
+            return False
+        old = variables[at]
+        joined = _strip(old.value + raw)
+        if len(joined) > MAX_VALUE_LENGTH:
+            raise ConfigError(
+                f"'{name} +=' makes a value longer than {MAX_VALUE_LENGTH} characters",
+                filename,
+                lineno,
+            )
+        hit = index.last_match(index.keys[at][0], old.value)
+        index.update(variables[hit], hit, old.name, joined)
+        return True
+
     @staticmethod
     def _new_variable(
         cat: Category, name: str, value: str, *, is_object: bool, filename: str, lineno: int
@@ -602,19 +510,6 @@ class _Loader:
             log.warning("%s:%d: no variable name, line ignored", filename, lineno)
             return
         cat.append(name, value, object=is_object, file=filename, lineno=lineno)
-
-    @staticmethod
-    def _update(cat: Category, name: str, value: str, old: str) -> None:
-        """``ast_variable_update``: replace the LAST case-insensitive match holding ``old``."""
-        hit = None
-        for var in cat.variables:
-            if _fold(var.name) != _fold(name) or (old and _fold(var.value) != _fold(old)):
-                continue
-            hit = var
-        if hit is not None:
-            hit.name = name
-            hit.value = value
-            hit.inherited = False
 
     # #directive argument
 
@@ -625,7 +520,7 @@ class _Loader:
             i += 1
         word = body[:i]
         arg = _strip(body[i:])
-        kind = _fold(word)
+        kind = fold(word)
         if kind == "exec" and not self.exec_includes:
             log.warning("%s:%d: #exec ignored (exec_includes is not enabled)", filename, lineno)
             return
@@ -638,6 +533,7 @@ class _Loader:
         if arg[0] in '"<' and arg[-1] == (">" if arg[0] == "<" else '"'):
             arg = arg[1:-1]
         if kind == "exec":
+            self._count_file(filename, lineno)
             output = self._run(arg, filename, lineno)
         else:
             if arg in self.included:
@@ -660,36 +556,57 @@ class _Loader:
         if self.resolver is not None:
             spliced = self.resolver(arg)
             if spliced is not None:
+                self._count_file(filename, lineno)
                 count = len(self.cfg._categories)
                 self.cfg.extend(spliced)
                 if len(self.cfg._categories) > count:
                     self.current = self.cfg._categories[-1]
                 return
-        if not self._parse_nested(self._include_files(arg), level + 1) and kind == "include":
+        try:
+            paths = expand(self.base_dir, arg)
+        except GlobLimitError as err:
+            raise ConfigError(f"cannot include {arg!r}: {err}", filename, lineno) from None
+        files = self._read_files(paths, filename, lineno)
+        if not self._parse_nested(files, level + 1) and kind == "include":
             raise ConfigError(
                 f"the file {arg!r} was listed as a #include but it does not exist",
                 filename,
                 lineno,
             )
 
-    def _include_files(self, arg: str) -> Iterator[tuple[str, bytes]]:
-        """``(path, bytes)`` of every readable file ``arg`` names, read one by one."""
-        for path in _expand(self.base_dir, arg):
+    def _count_file(self, filename: str, lineno: int) -> None:
+        self.files += 1
+        if self.files > MAX_FILES_PER_LOAD:
+            raise _LoadLimitError(
+                f"more than {MAX_FILES_PER_LOAD} files read in this load "
+                "(a file included over and over?)",
+                filename,
+                lineno,
+            )
+
+    def _read_files(
+        self, paths: list[str], filename: str, lineno: int
+    ) -> Iterable[tuple[str, bytes]]:
+        """``(path, bytes)`` of every readable file of ``paths``, read one by one."""
+        for path in paths:
             data = _read_include(path)
             if data is not None:
+                self._count_file(filename, lineno)
                 yield path, data
 
     def _parse_nested(self, files: Iterable[tuple[str, bytes]], level: int) -> bool:
         """Parse included files in the config's current category; an error ends them only.
 
-        Returns whether any file was read.
+        Returns whether any file was read. A load-wide limit ends the whole load.
         """
         st = _FileState(self.current)
         count = 0
         try:
             for path, data in files:
                 count += 1
-                self.parse_text(_decode(data), path, st, level)
+                self.parse_text(*_decode(data), path, st, level)
+        except _LoadLimitError:
+            raise
         except ConfigError as err:
             log.warning("%s (the rest of this included file is ignored)", err)
         return count > 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ara_realtime.conf.limits import MAX_CATEGORY_NAME_BYTES, MAX_LINE_BYTES, MAX_VALUE_LENGTH
+
 if TYPE_CHECKING:
     from ara_realtime.conf.model import Category, Config
 
@@ -17,6 +19,11 @@ __all__ = ["to_text"]
 
 _BLANKS = "".join(chr(i) for i in range(33))
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ROOM = MAX_LINE_BYTES - 1  # the longest line (in UTF-8 bytes) that the reader keeps
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def to_text(cfg: Config) -> str:
@@ -38,17 +45,29 @@ def _category(cat: Category, written: list[Category]) -> str:
     for bad, what in (("]", "a ']'"), ("\n", "a newline"), ("\0", "a NUL")):
         if bad in cat.name:
             raise ValueError(f"category {cat.name!r}: the name contains {what}")
+    if _size(cat.name) > MAX_CATEGORY_NAME_BYTES:
+        raise ValueError(
+            f"category {cat.name!r}: the name is longer than {MAX_CATEGORY_NAME_BYTES} bytes "
+            "(the reader keeps only that many)"
+        )
     inherited = _inherited_count(cat, written)
-    options = ["!"] if cat.template else []
-    if inherited is not None:
-        options.extend(cat.bases)
-    header = f"[{_escape(cat.name)}]"
-    if options:
-        header += "(" + ",".join(_escape(o) for o in options) + ")"
+    header = _header(cat, cat.bases if inherited is not None else [])
+    if _size(header) > _ROOM:  # too many bases for one line: write the copies instead
+        inherited = None
+        header = _header(cat, [])
     lines = [header]
     for var in cat.variables[inherited or 0 :]:
         lines.append(_variable(cat, var.name, var.value, is_object=var.object))
     return "".join(line + "\n" for line in lines)
+
+
+def _header(cat: Category, bases: list[str]) -> str:
+    options = ["!"] if cat.template else []
+    options.extend(bases)
+    header = f"[{_escape(cat.name)}]"
+    if options:
+        header += "(" + ",".join(_escape(o) for o in options) + ")"
+    return header
 
 
 def _inherited_count(cat: Category, written: list[Category]) -> int | None:
@@ -97,8 +116,48 @@ def _variable(cat: Category, name: str, value: str, *, is_object: bool) -> str:
             raise fail(f"the {what} contains a newline or NUL")
         if text != text.strip(_BLANKS):
             raise fail(f"the {what} has leading or trailing whitespace")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise fail(f"the value is longer than {MAX_VALUE_LENGTH} characters")
     out = _escape(name)
     if name[0] in "[#=\\":
         out = "\\" + out
     arrow = "=>" if is_object else "="
-    return f"{out} {arrow} {_escape(value)}" if value else f"{out} {arrow}"
+    if not value:
+        return f"{out} {arrow}"
+    line = f"{out} {arrow} {_escape(value)}"
+    if _size(line) <= _ROOM:
+        return line
+    # Too long for one line (the reader would skip it): the rest goes on "name +=" lines.
+    first, more = f"{out} {arrow} ", f"{out} +="
+    if _size(more) > _ROOM // 2:
+        raise fail(f"the name is too long for a line of at most {_ROOM} bytes")
+    chunks = _split(_escape(value), _ROOM - _size(first), _ROOM - _size(more))
+    if chunks is None:
+        raise fail("the value cannot be split into lines (a long run of blanks)")
+    return "\n".join([first + chunks[0], *(more + c for c in chunks[1:])])
+
+
+def _split(text: str, room_first: int, room: int) -> list[str] | None:
+    """``text`` in pieces of at most ``room`` bytes that ``name +=piece`` lines rebuild.
+
+    A piece must not end with a blank (the line's end is stripped) nor between the ``\\`` and
+    the ``;`` of an escape.
+    """
+    pieces: list[str] = []
+    start, n = 0, len(text)
+    while start < n:
+        limit = room_first if not pieces else room
+        end, used = start, 0
+        while end < n:
+            width = _size(text[end])
+            if used + width > limit:
+                break
+            used += width
+            end += 1
+        while end < n and end > start and (text[end - 1] <= " " or text[end] == ";"):
+            end -= 1
+        if end == start:
+            return None
+        pieces.append(text[start:end])
+        start = end
+    return pieces

@@ -4,38 +4,46 @@ Reads Asterisk's ``res_config_sqlite3.conf``: one section per database with ``db
 (required; relative paths are taken from the configuration directory), ``requirements``
 (``warn`` | ``createclose`` | ``createchar``), ``busy_timeout`` (ms, default 1000). ``batch``
 and ``debug`` are accepted; writes are committed at once (see ``docs/drivers/sqlite3.md``).
+Beyond Asterisk's keys: ``pool_size`` (idle connections kept, default 5), ``pool_overflow``
+(more connections while threads wait for none, default 10) and ``pool_timeout`` (seconds a
+call waits for a free connection, default 5).
 
-Each thread gets its own connection to the file, in WAL mode, so readers never wait for each
-other. Values are stored as they are (no ``^XX`` codec, as Asterisk's sqlite3 driver does).
+Connections come from a bounded pool (:class:`~ara_realtime.sql.pool.BoundedPool`), each in
+WAL mode, so readers never wait for each other and a burst of threads costs no more than the
+bound. Values are stored as they are (no ``^XX`` codec, as Asterisk's sqlite3 driver does).
 """
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ..capabilities import Capabilities
-from ..conditions import Condition, check_identifier
 from ..conf import Config
-from ..datatypes import RQ, Requirement, Row, StaticTuple
 from ..driver import ConnectionDriver
-from ..errors import BackendError, ConfigError, QueryError
-from ..hookspecs import hookimpl
-from ..sql import Dialect, Statements, TableInfo
-from ..sql.tables import TableCache
+from ..errors import BackendError, ConfigError
+from ..sql import ColumnSQL, DBAPIConnection, Dialect, TableInfo
+from ..sql.base import ALL, ErrorKind
+from ..sql.pool import BoundedPool
+from ..sql.schema import ColumnFacts, Kind, int_range
 
-__all__ = ["SQLiteConnection", "SQLiteDriver", "driver", "quote"]
-
-log = logging.getLogger(__name__)
+__all__ = ["SQLiteConnection", "driver", "quote"]
 
 CONF_FILE = "res_config_sqlite3.conf"
 _MODES = ("warn", "createclose", "createchar")
-_KEYS = {"dbfile", "requirements", "batch", "debug", "busy_timeout"}
+_KEYS = {
+    "dbfile",
+    "requirements",
+    "batch",
+    "debug",
+    "busy_timeout",
+    "pool_size",
+    "pool_overflow",
+    "pool_timeout",
+}
 
 
 def quote(name: str) -> str:
@@ -44,11 +52,6 @@ def quote(name: str) -> str:
 
 
 DIALECT = Dialect(quote=quote, placeholder="?", like_escape=" ESCAPE '\\'", limit_one=" LIMIT 1")
-
-_CAPS = Capabilities.full(
-    require_create=True,
-    notes={"text_order": "binary (SQLite's BINARY collation)"},
-)
 
 
 def _read_settings(
@@ -71,12 +74,44 @@ def _read_settings(
                         var.lineno,
                     )
                 merged[var.name] = var.value
-    merged.update(settings)
+    for key, value in settings.items():
+        if key not in _KEYS:
+            raise ConfigError(
+                f"sqlite3 database {database!r}: unknown setting {key!r}; known: "
+                f"{', '.join(sorted(_KEYS))}"
+            )
+        merged[key] = value
     return merged, where
 
 
-class SQLiteConnection(TableCache):
-    """One database file; a connection per thread, metadata and statements cached."""
+def _number(database: str, merged: Mapping[str, str], key: str, default: str, low: float) -> float:
+    text = merged.get(key, default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = low - 1
+    if value < low:
+        raise ConfigError(
+            f"sqlite3 database {database!r}: {key} must be a number >= {low:g}, got {text!r}"
+        )
+    return value
+
+
+class SQLiteConnection(DBAPIConnection):
+    """One database file: a bounded pool of connections, metadata and statements cached."""
+
+    CAPABILITIES = Capabilities.full(
+        require_create=True,
+        uint64_order="text",
+        notes={
+            "text_order": "binary (SQLite's BINARY collation)",
+            "uint64_order": "SQLite integers are signed 64-bit: uinteger8 columns are TEXT (as "
+            "Asterisk creates them), exact up to 2**64-1 but compared and sorted as text",
+        },
+    )
+    driver = "sqlite3"
+    engine_kind = "sqlite"
+    VERSION_SQL = "SELECT 'SQLite ' || sqlite_version()"
 
     def __init__(
         self,
@@ -94,13 +129,12 @@ class SQLiteConnection(TableCache):
         path = Path(dbfile)
         if not path.is_absolute() and config_dir is not None and dbfile != ":memory:":
             path = config_dir / path
-        self.database = database
         self.path = str(path)
-        self.mode = merged.get("requirements", "warn").strip().lower()
-        if self.mode not in _MODES:
+        mode = merged.get("requirements", "warn").strip().lower()
+        if mode not in _MODES:
             raise ConfigError(
                 f"sqlite3 database {database!r}: requirements must be one of "
-                f"{', '.join(_MODES)}, got {self.mode!r}"
+                f"{', '.join(_MODES)}, got {mode!r}"
             )
         try:
             self.timeout = int(merged.get("busy_timeout", "1000")) / 1000.0
@@ -109,37 +143,21 @@ class SQLiteConnection(TableCache):
                 f"sqlite3 database {database!r}: busy_timeout must be milliseconds, "
                 f"got {merged['busy_timeout']!r}"
             ) from None
-        self._init_tables(Statements(DIALECT))
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         self._wal_lock = threading.Lock()  # this process's connections switch to WAL in turn
-        #: (table, column) -> (SQL, columns) of ``load`` by one plain equality: the hot path
-        self.point: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-        self._epoch = 0  # bumped by forget(): a statement built before it is not remembered
+        label = f"sqlite3 {self.path!r}"
+        pool = BoundedPool(
+            self._open,
+            label,
+            size=int(_number(database, merged, "pool_size", "5", 1)),
+            overflow=int(_number(database, merged, "pool_overflow", "10", 0)),
+            timeout=_number(database, merged, "pool_timeout", "5", 0.001),
+        )
+        super().__init__(database, label, dialect=DIALECT, codec=False, mode=mode, reader=pool)
 
     def __repr__(self) -> str:
         return f"<SQLiteConnection {self.database!r} {self.path!r}>"
 
     # -- connections --------------------------------------------------------------------
-
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-            self._local.cursor = conn.cursor()
-        return conn
-
-    def cursor(self) -> sqlite3.Cursor:
-        """This thread's reusable cursor (for single-row reads)."""
-        try:
-            cursor: sqlite3.Cursor = self._local.cursor
-        except AttributeError:
-            self.conn()
-            cursor = self._local.cursor
-        return cursor
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -160,8 +178,6 @@ class SQLiteConnection(TableCache):
         except sqlite3.Error as exc:
             conn.close()
             raise BackendError(f"sqlite3 {self.path!r}: {exc}") from exc
-        with self._lock:
-            self._all.append(conn)
         return conn
 
     def _wal(self, conn: sqlite3.Connection) -> None:
@@ -192,200 +208,42 @@ class SQLiteConnection(TableCache):
             self._wal_lock.release()
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
-    def close(self) -> None:
-        """Close every thread's connection."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+    def classify(self, exc: BaseException) -> ErrorKind | None:
+        """The caller's mistake, or the storage failing (SQLite has no lost connections)."""
+        if not isinstance(exc, sqlite3.Error):
+            return None
+        if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)):
+            return "query"
+        text = str(exc)
+        if text.startswith(_NOT_UTF8) or any(m in text for m in _CALLER_MISTAKES):
+            return "query"
+        return "backend"
 
-    def _error(self, exc: sqlite3.Error, table: str, family: str) -> Exception:
-        """Classify a sqlite3 error: the caller's mistake, or the storage failing."""
+    def reason(self, exc: BaseException) -> str:
         text = str(exc)
         if text.startswith(_NOT_UTF8):  # bad data, not a failing backend; never echo the value
             column = text[len(_NOT_UTF8) :].partition(" with text ")[0]
-            return QueryError(
-                f"family {family!r}, table {table!r}: a stored value of column {column} "
-                f"is not valid UTF-8",
-                family=family,
-                table=table,
-            )
-        if isinstance(exc, sqlite3.IntegrityError):
-            return QueryError(
-                f"family {family!r}, table {table!r}: {text}", family=family, table=table
-            )
-        if isinstance(exc, sqlite3.DataError) or (
-            isinstance(exc, sqlite3.OperationalError) and any(m in text for m in _CALLER_MISTAKES)
-        ):
-            return QueryError(
-                f"family {family!r}, table {table!r}: {text}", family=family, table=table
-            )
-        return BackendError(f"sqlite3 {self.path!r}: {text}")
+            return f"a stored value of column {column} is not valid UTF-8"
+        return text
 
     # -- metadata -----------------------------------------------------------------------
 
-    @property
-    def where(self) -> str:
-        return repr(self.path)
-
     def _describe(self, name: str, family: str) -> TableInfo | None:
-        check_identifier(name, kind="table", family=family)
-        try:
-            rows = self.conn().execute(f"PRAGMA table_info({quote(name)})").fetchall()
-        except sqlite3.Error as exc:
-            raise self._error(exc, name, family) from exc
+        rows = self._run(
+            self.writer, f"PRAGMA table_info({quote(name)})", (), ALL, (name, family), retry=False
+        )
         if not rows:
             return None
-        columns = tuple(r[1] for r in rows)
-        types = {r[1]: (r[2] or "").upper() for r in rows}
-        affinity = {c: _affinity(t) for c, t in types.items()}
-        numeric = {c for c, a in affinity.items() if a in ("INTEGER", "REAL", "NUMERIC")}
-        # SQLite hands back numbers (or bytes) as stored: cast every column in the statement so
-        # rows are built from strings alone (an empty string or NULL is falsy: left out)
-        select = ", ".join(f"CAST({quote(c)} AS TEXT)" for c in columns)
-        return TableInfo(
-            name=name,
-            columns=columns,
-            text=frozenset(c for c in columns if c not in numeric),
-            nullable=frozenset(r[1] for r in rows if not r[3] and not r[5]),
-            select_list=select,
-            extra={"types": types},
-        )
+        facts = [_facts(r[1], (r[2] or "").upper(), not r[3] and not r[5]) for r in rows]
+        return self._info(name, facts, {})
 
-    def forget(self, name: str) -> bool:
-        """Also drop ``name``'s point statements (and keep in-flight ones from coming back)."""
-        self._epoch += 1
-        for key in list(self.point):
-            if key[0] == name:
-                self.point.pop(key, None)
-        return super().forget(name)
+    def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, object]) -> ColumnSQL:
+        # SQLite hands back numbers (or bytes) as stored: every column is cast in the SELECT,
+        # so rows are built from strings alone (an empty string or NULL is falsy: left out)
+        return ColumnSQL(select=f"CAST({quote(col.name)} AS TEXT)")
 
-    # -- operations ---------------------------------------------------------------------
-
-    def _execute(self, sql: str, params: list[object], table: str, family: str) -> sqlite3.Cursor:
-        try:
-            return self.conn().execute(sql, params)
-        except sqlite3.Error as exc:
-            raise self._error(exc, table, family) from exc
-
-    def _fetchall(self, sql: str, params: list[object], table: str, family: str) -> list[Any]:
-        """Every result row (reading them can fail too: a value that is not UTF-8)."""
-        try:
-            return self.conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise self._error(exc, table, family) from exc
-
-    def load(self, family: str, table: str, conds: tuple[Condition, ...]) -> Row | None:
-        epoch = self._epoch
-        info = self._tables.get(table) or self.table(table, family)
-        sql, params = self.statements.select(info, conds, family, multi=False)
-        if len(conds) == 1 and conds[0].op == "=" and conds[0].value and epoch == self._epoch:
-            self.point[(table, conds[0].column)] = (sql, info.columns)
-        try:
-            row = self.cursor().execute(sql, params).fetchone()
-        except sqlite3.Error as exc:
-            raise self._error(exc, table, family) from exc
-        if row is None:
-            return None
-        return {c: v for c, v in zip(info.columns, row) if v}
-
-    def load_multi(self, family: str, table: str, conds: tuple[Condition, ...]) -> list[Row]:
-        info = self.table(table, family)
-        sql, params = self.statements.select(info, conds, family, multi=True)
-        cols = info.columns
-        rows = self._fetchall(sql, params, table, family)
-        return [{c: v for c, v in zip(cols, r) if v} for r in rows]
-
-    def update2(
-        self,
-        family: str,
-        table: str,
-        conds: tuple[Condition, ...],
-        values: tuple[tuple[str, str], ...],
-    ) -> int:
-        info = self.table(table, family)
-        sql, params = self.statements.update(info, conds, values, family)
-        return self._execute(sql, params, table, family).rowcount
-
-    def store(self, family: str, table: str, values: tuple[tuple[str, str], ...]) -> int:
-        info = self.table(table, family)
-        sql, params = self.statements.insert(info, values, family)
-        return self._execute(sql, params, table, family).rowcount
-
-    def destroy(self, family: str, table: str, conds: tuple[Condition, ...]) -> int:
-        info = self.table(table, family)
-        sql, params = self.statements.delete(info, conds, family)
-        return self._execute(sql, params, table, family).rowcount
-
-    def require(self, family: str, table: str, columns: Mapping[str, Requirement]) -> bool:
-        check_identifier(table, kind="table", family=family)
-        info = self._describe(table, family)
-        create = self.mode != "warn"
-        if info is None:
-            if not create:
-                log.warning(
-                    "family %r: table %r does not exist in %s (requirements=warn)",
-                    family,
-                    table,
-                    self.path,
-                )
-                return False
-            cols = ", ".join(f"{quote(c)} {self._sql_type(r)}" for c, r in columns.items())
-            self._execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({cols})", [], table, family)
-            self.forget(table)
-            return True
-        ok = True
-        for column, req in columns.items():
-            if column in info.column_set:
-                continue
-            if not create:
-                log.warning(
-                    "family %r: table %r has no column %r (needs %s(%d))",
-                    family,
-                    table,
-                    column,
-                    req.type.name,
-                    req.size,
-                )
-                ok = False
-                continue
-            self._execute(
-                f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {self._sql_type(req)}",
-                [],
-                table,
-                family,
-            )
-        self.forget(table)
-        return ok
-
-    def _sql_type(self, req: Requirement) -> str:
-        if self.mode == "createchar":
-            return "TEXT"
-        if req.type.is_int and req.type is not RQ.UINTEGER8:
-            return "INTEGER"
-        if req.type is RQ.FLOAT:
-            return "REAL"
-        return "TEXT"
-
-    def load_static(self, table: str, filename: str) -> list[StaticTuple]:
-        check_identifier(table, kind="table")
-        info = self.table(table, filename)
-        info.check(
-            [
-                "filename",
-                "category",
-                "var_name",
-                "var_val",
-                "cat_metric",
-                "var_metric",
-                "commented",
-            ],
-            filename,
-        )
-        sql = self.statements.static(table, select=_STATIC_SELECT)
-        rows: list[StaticTuple] = self._fetchall(sql, [filename], table, filename)
-        return rows
+    def static_select(self) -> str:
+        return _STATIC_SELECT
 
 
 #: The static row's five values as the hook hands them over, made so by SQLite itself: texts
@@ -411,49 +269,25 @@ _CALLER_MISTAKES = (
 )
 
 
-def _affinity(decl: str) -> str:
-    """SQLite's type affinity rules (section 3.1 of its datatype documentation)."""
+def _facts(name: str, decl: str, nullable: bool) -> ColumnFacts:
+    """A column as SQLite's type affinity rules (section 3.1 of its datatype docs) make it."""
+    kind: Kind
+    rng = None
     if "INT" in decl:
-        return "INTEGER"
-    if "CHAR" in decl or "CLOB" in decl or "TEXT" in decl:
-        return "TEXT"
-    if "BLOB" in decl or not decl:
-        return "BLOB"
-    if "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
-        return "REAL"
-    return "NUMERIC"
-
-
-# -- the plugin ---------------------------------------------------------------------------
-
-
-class SQLiteDriver(ConnectionDriver):
-    """Hooks forward to :class:`SQLiteConnection`; ``ara_load`` has a shortcut."""
-
-    @hookimpl
-    def ara_load(
-        self,
-        connection: SQLiteConnection,
-        family: str,
-        table: str,
-        conditions: tuple[Condition, ...],
-    ) -> Row | None:
-        if len(conditions) == 1:  # one plain equality: the statement is already known
-            column, op, value = conditions[0]
-            hit = connection.point.get((table, column)) if op == "=" and value else None
-            if hit is not None:
-                sql, columns = hit
-                try:
-                    cursor = connection._local.cursor
-                except AttributeError:
-                    cursor = connection.cursor()
-                try:
-                    row = cursor.execute(sql, (value,)).fetchone()
-                except sqlite3.Error as exc:
-                    raise connection._error(exc, table, family) from exc
-                return None if row is None else {c: v for c, v in zip(columns, row) if v}
-        return connection.load(family, table, conditions)
+        kind, rng = "int", int_range(64, unsigned=False)
+    elif "CHAR" in decl or "CLOB" in decl or "TEXT" in decl or not decl:
+        kind = "text"  # a column without a type holds anything: text for our purposes
+    elif "BLOB" in decl:
+        kind = "other"
+    elif "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
+        kind = "float"
+    elif "DATE" in decl or "TIME" in decl:
+        kind = "datetime" if "TIME" in decl else "date"
+    else:
+        kind = "float"  # NUMERIC affinity
+    # SQLite enforces no length: text columns hold any size, whatever the declaration says
+    return ColumnFacts(name, kind, decl or "(none)", nullable, None, rng)
 
 
 #: The plugin object the ``sqlite3`` entry point names.
-driver = SQLiteDriver(SQLiteConnection, _CAPS)
+driver = ConnectionDriver(SQLiteConnection)

@@ -32,10 +32,11 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
+from typing import Protocol
 
 from ..errors import BackendError
 
-__all__ = ["TimedOut", "Watch", "Watchdog", "watchdog"]
+__all__ = ["NO_WATCH", "Deadline", "NoWatch", "TimedOut", "Watch", "Watchdog", "watchdog"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,43 @@ _now = time.monotonic
 
 class TimedOut(BackendError):
     """A call got no answer within its bound (a ``BackendError``: the core fails over)."""
+
+
+class Deadline(Protocol):
+    """What the hot path needs of a connection's watch (:class:`Watch` or :data:`NO_WATCH`)."""
+
+    def arm(self, timeout: float | None = None) -> None: ...
+
+    def disarm(self) -> bool: ...
+
+    def late(self) -> bool: ...
+
+    def error(self, label: str) -> TimedOut: ...
+
+
+class NoWatch:
+    """The watch of a connection whose calls cannot stall on a server (``sqlite3``: a local
+    file, bounded by its own ``busy_timeout``): it never cuts anything."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<NoWatch>"
+
+    def arm(self, timeout: float | None = None) -> None:
+        pass
+
+    def disarm(self) -> bool:
+        return False
+
+    def late(self) -> bool:
+        return False
+
+    def error(self, label: str) -> TimedOut:  # pragma: no cover - never late
+        raise AssertionError("a NoWatch never times out")
+
+
+NO_WATCH = NoWatch()
 
 
 class Watch:

@@ -125,14 +125,20 @@ class Statements:
         self.dialect = dialect
         self.codec = codec
         self._cache: dict[tuple[object, ...], tuple[str, Plan]] = {}
+        #: (table, column) -> (SQL, placeholders) of ``load`` by one plain equality (a value
+        #: without ``;`` or ``^``, so bound as it is): the hot path's only look-up
+        self._point: dict[tuple[str, str], tuple[str, int]] = {}
 
     def clear(self, table: str | None = None) -> None:
         """Forget cached statements (of one table, or all)."""
         if table is None:
             self._cache.clear()
+            self._point.clear()
         else:
             for key in [k for k in self._cache if k[1] == table]:
                 del self._cache[key]
+            for point in [k for k in self._point if k[0] == table]:
+                del self._point[point]
 
     # -- WHERE ------------------------------------------------------------------------------
 
@@ -196,6 +202,12 @@ class Statements:
         Columns are checked against ``info`` when the statement is first built (a cache hit
         implies the same, already checked, columns).
         """
+        if not multi and len(conds) == 1:
+            column, op, value = conds[0]
+            if op == "=" and value and ";" not in value and "^" not in value:
+                point = self._point.get((info.name, column))
+                if point is not None:
+                    return point[0], [value] * point[1]
         key = ("select" if multi else "select1", info.name, _shape(conds))
         hit = self._cache.get(key)
         if hit is None:
@@ -210,6 +222,9 @@ class Statements:
             else:
                 sql += d.limit_one
             hit = self._cache[key] = (sql, binds)
+            c = conds[0]
+            if not multi and len(conds) == 1 and c.op == "=" and _flag(c) == 0:
+                self._point[(info.name, c.column)] = (sql, len(binds))
         return hit[0], self._params(conds, hit[1])
 
     def _set_values(self, info: TableInfo, values: tuple[tuple[str, str], ...]) -> list[object]:

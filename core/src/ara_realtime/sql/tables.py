@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 
+from ..driver import Connection
 from ..errors import QueryError
 from .statements import Statements, TableInfo
 
 __all__ = ["TableCache"]
 
 
-class TableCache:
+class TableCache(Connection):
     """Cached :class:`TableInfo` per table, with the statements built from it.
 
     A driver's connection class mixes this in, calls :meth:`_init_tables` from its

@@ -107,7 +107,7 @@ def _spec(
         math.ceil(qt) if url.get_driver_name() == "mysqldb" else qt
     )
     label = f"mysql database {database!r} ({where})"
-    return ConnectSpec(url, label, common, args)
+    return ConnectSpec(url, label, common, args, source=s.source("url"))
 
 
 def read_config(database: str, code: Mapping[str, str], config_dir: Path | None) -> ConnectSpec:

@@ -23,8 +23,9 @@ import sqlalchemy
 
 from ara_realtime import Capabilities
 from ara_realtime.driver import ConnectionDriver
-from ara_realtime.sql import Dialect
-from ara_realtime.sql.sqla import ColumnFacts, ColumnSQL, ConnectSpec, SQLAlchemyConnection
+from ara_realtime.sql import ColumnSQL, Dialect
+from ara_realtime.sql.schema import ColumnFacts
+from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
 
 from .config import read_config
 
@@ -48,6 +49,8 @@ DIALECT = Dialect(
 #: value too long or of the wrong kind, constraint, syntax, collation mix).
 _QUERY_ERRORS = frozenset(
     {
+        1153,  # a packet bigger than max_allowed_packet (refused before sending, normally)
+        1301,  # a result larger than max_allowed_packet
         1048,
         1050,
         1054,
@@ -104,12 +107,17 @@ class MySQLConnection(SQLAlchemyConnection):
 
     driver: ClassVar[str] = "mysql"
     engine_kind: ClassVar[str] = "mysql"
-    dialect: ClassVar[Dialect] = DIALECT
+    DIALECT = DIALECT
+    VERSION_SQL = "SELECT VERSION()"
+    CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
 
     def reflect_extra(
         self, conn: sqlalchemy.Connection, schema: str | None, table: str
     ) -> dict[str, Any]:
         rows = conn.exec_driver_sql(_COLUMNS_SQL, (schema, table)).fetchall()
+        packet = conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar()
+        # less a margin for the packet header and the statement's own framing
+        self.max_statement_bytes = int(packet) - 1024 if packet else None
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         return {
             name: {"collation": collation, "charset": charset, "mariadb": mariadb}
@@ -135,7 +143,14 @@ class MySQLConnection(SQLAlchemyConnection):
             )
         return ColumnSQL(select=f"CAST({q} AS CHAR)")
 
-    def is_query_error(self, exc: Exception) -> bool:
+    def reason(self, exc: BaseException) -> str:
+        """The server's message and error number (both DB-APIs raise ``(errno, message)``)."""
+        args: tuple[Any, ...] = getattr(exc, "args", ())
+        if len(args) >= 2 and isinstance(args[0], int):
+            return f"{args[1]} (error {args[0]})"
+        return super().reason(exc)
+
+    def is_query_error(self, exc: BaseException) -> bool:
         args: tuple[Any, ...] = getattr(exc, "args", ())
         return bool(args) and args[0] in _QUERY_ERRORS
 
@@ -145,12 +160,11 @@ class MySQLConnection(SQLAlchemyConnection):
             return int(sock.fileno())
         return int(dbapi_connection.fileno())  # mysqlclient
 
+    def version_text(self, answer: str) -> str:
+        return answer if "MariaDB" in answer else f"MySQL {answer}"
+
     def create_suffix(self) -> str:
         return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities.full(codec=self.codec, require_create=True, notes=_NOTES)
 
     @classmethod
     def read_config(
@@ -168,6 +182,4 @@ def _binary_collation(charset: str, mariadb: bool) -> str:
 # -- the plugin ---------------------------------------------------------------------------
 
 #: The plugin object the ``mysql`` entry point names: every hook calls the connection's method.
-driver = ConnectionDriver(
-    MySQLConnection.open, Capabilities.full(codec=True, require_create=True, notes=_NOTES)
-)
+driver = ConnectionDriver(MySQLConnection)

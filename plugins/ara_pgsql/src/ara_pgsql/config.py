@@ -96,7 +96,9 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
         url = URL.create(_DRIVER)
         where = f"{user}@{host}:{port}/{dbname}"
     label = f"pgsql database {database!r} ({where})"
-    return ConnectSpec(url, label, common, args, options={"prepare": prepare})
+    return ConnectSpec(
+        url, label, common, args, options={"prepare": prepare}, source=s.source("url")
+    )
 
 
 def _url(text: str, src: Source) -> URL:

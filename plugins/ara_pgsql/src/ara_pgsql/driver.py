@@ -12,14 +12,15 @@ compared as text, so callers never cast. Text is compared and ordered in ``COLLA
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ara_realtime import Capabilities
 from ara_realtime.driver import ConnectionDriver
-from ara_realtime.sql import Dialect
-from ara_realtime.sql.sqla import ColumnFacts, ColumnSQL, ConnectSpec, SQLAlchemyConnection
+from ara_realtime.sql import ColumnSQL, Dialect
+from ara_realtime.sql.schema import ColumnFacts
+from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
 
 from .config import read_config
 
@@ -58,13 +59,17 @@ class PgsqlConnection(SQLAlchemyConnection):
 
     driver: ClassVar[str] = "pgsql"
     engine_kind: ClassVar[str] = "postgresql"
-    dialect: ClassVar[Dialect] = DIALECT
+    DIALECT = DIALECT
+    VERSION_SQL = "SELECT 'PostgreSQL ' || current_setting('server_version')"
+    CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
 
-    def __init__(self, database: str, spec: ConnectSpec) -> None:
-        self.prepare: bool = spec.options.get("prepare", True)
-        super().__init__(database, spec)
+    def __init__(
+        self, database: str, settings: Mapping[str, str], config_dir: Path | None = None
+    ) -> None:
+        super().__init__(database, settings, config_dir)
+        self.prepare: bool = self.spec.options.get("prepare", True)
 
-    def execute(self, cursor: Any, sql: str, params: list[object]) -> None:
+    def execute(self, cursor: Any, sql: str, params: Sequence[object]) -> None:
         cursor.execute(sql, params, prepare=self.prepare)
 
     def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, Any]) -> ColumnSQL:
@@ -85,17 +90,22 @@ class PgsqlConnection(SQLAlchemyConnection):
         # enums, booleans and everything else: compared and ordered as their text
         return ColumnSQL(select=as_text, eq=as_text, like=as_text, order=f'{as_text} COLLATE "C"')
 
-    def is_disconnect(self, exc: Exception) -> bool:
+    def reason(self, exc: BaseException) -> str:
+        """The server's primary message and SQLSTATE (its DETAIL quotes values: left out)."""
+        diag = getattr(exc, "diag", None)
+        primary = getattr(diag, "message_primary", None)
+        state = getattr(exc, "sqlstate", None)
+        if primary:
+            return f"{primary} (SQLSTATE {state})" if state else str(primary)
+        return super().reason(exc)
+
+    def is_disconnect(self, exc: BaseException) -> bool:
         state = getattr(exc, "sqlstate", None) or ""
         return state[:2] == "08" or state in _SHUTDOWN
 
-    def is_query_error(self, exc: Exception) -> bool:
+    def is_query_error(self, exc: BaseException) -> bool:
         state = getattr(exc, "sqlstate", None) or ""
         return state[:2] in _QUERY_CLASSES
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities.full(codec=self.codec, require_create=True, notes=_NOTES)
 
     @classmethod
     def read_config(
@@ -107,6 +117,4 @@ class PgsqlConnection(SQLAlchemyConnection):
 # -- the plugin ---------------------------------------------------------------------------
 
 #: The plugin object the ``pgsql`` entry point names: every hook calls the connection's method.
-driver = ConnectionDriver(
-    PgsqlConnection.open, Capabilities.full(codec=True, require_create=True, notes=_NOTES)
-)
+driver = ConnectionDriver(PgsqlConnection)

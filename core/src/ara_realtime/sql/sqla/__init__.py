@@ -6,16 +6,19 @@ hot path runs the cached statement text on the pooled DB-API connection directly
 
 * :mod:`.settings`: the settings every such driver shares (pool, codec, ``requirements``);
 * :mod:`.pool`: pooled DB-API connections with a lock-free fast path;
-* :mod:`.schema`: reflected column facts, ``require`` checks, Asterisk's DDL type mapping;
-* :mod:`.connection`: :class:`SQLAlchemyConnection`, every operation once; a driver's
-  plugin is ``ConnectionDriver(ItsConnection.open, capabilities)``.
+* :mod:`.schema`: column facts from SQLAlchemy's reflection;
+* :mod:`.connection`: :class:`SQLAlchemyConnection`, engines, pools and reflection on top
+  of :class:`~ara_realtime.sql.base.DBAPIConnection`; a driver's plugin is
+  ``ConnectionDriver(ItsConnection.open)``.
 """
 
 from __future__ import annotations
 
-from .connection import ColumnSQL, SQLAlchemyConnection
+from ..base import ColumnSQL
+from ..schema import ColumnFacts, check_requirement, ddl_type
+from .connection import SQLAlchemyConnection
 from .pool import Conn, Pool
-from .schema import ColumnFacts, check_requirement, column_facts, ddl_type
+from .schema import column_facts
 from .settings import COMMON_KEYS, CommonSettings, ConnectSpec, Source, parse_bool
 
 __all__ = [

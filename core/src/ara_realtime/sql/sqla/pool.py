@@ -22,7 +22,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from ...errors import BackendError
-from ..deadline import TimedOut  # ara: deadline
+from ..deadline import Deadline, TimedOut  # ara: deadline
+from ..pool import PoolStatus
 from .timeouts import Watches  # ara: deadline
 
 __all__ = ["Conn", "Pool"]
@@ -40,7 +41,7 @@ class Conn:
         self.dbapi: Any = fairy.dbapi_connection
         self.cursor: Any = self.dbapi.cursor()
         self.used = self.born = _now()
-        self.watch = watches.of(self.dbapi)  # ara: deadline
+        self.watch: Deadline = watches.of(self.dbapi)  # ara: deadline
 
 
 class Pool:
@@ -152,6 +153,17 @@ class Pool:
             except IndexError:
                 break
             self.discard(conn)
+
+    def status(self) -> PoolStatus:
+        """Connections in use, idle and the limit (SQLAlchemy's pool counts its own)."""
+        pool: Any = self.engine.pool
+        try:
+            out = int(pool.checkedout())
+            limit = int(pool.size()) + max(0, int(getattr(pool, "_max_overflow", 0)))
+        except Exception:
+            out, limit = 0, self.size
+        idle = len(self._idle)
+        return PoolStatus(in_use=max(0, out - idle), idle=idle, limit=limit)
 
     def close(self) -> None:
         """Close every connection."""

@@ -152,6 +152,8 @@ class ConnectSpec:
     write: ConnectSpec | None = None
     #: Driver-specific options (psycopg: ``prepare``; MySQL: the server flavour).
     options: dict[str, Any] = field(default_factory=dict)
+    #: Where the connection options come from (the ``url`` line, or the section).
+    source: Source = field(default_factory=Source)
 
     def __repr__(self) -> str:  # the URL holds the password: never shown
         return f"<ConnectSpec {self.label}>"
@@ -197,7 +199,7 @@ def read_settings(
         for name in files:
             path = config_dir / name
             if path.exists():
-                cfg = Config.from_file(path, config_dir=config_dir)
+                cfg = Config.from_file(name, config_dir=config_dir)
                 out.file = str(path)
                 for section in sections:
                     if section not in cfg:

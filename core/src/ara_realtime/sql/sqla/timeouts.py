@@ -5,8 +5,8 @@ an engine (the hot path reads it from :class:`~ara_realtime.sql.sqla.pool.Conn`)
 round trips SQLAlchemy makes on its own under it as well: the pre-ping of a pooled connection
 (``dialect.do_ping``, also used by our pool) and the first connection's server queries
 (``dialect.initialize``). Both are wrapped on the engine's own dialect instance, which no other
-engine shares. The DB-API connect is timed (``do_connect``), so a connect that ran out of
-``connect_timeout`` says so.
+engine shares. :meth:`Watches.connect` times the DB-API connect (the engine's ``do_connect``
+listener calls it), so a connect that ran out of ``connect_timeout`` says so.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from ..deadline import TimedOut, Watch, watchdog
@@ -68,7 +67,6 @@ class Watches:
 
         dialect.do_ping = do_ping
         dialect.initialize = bounded_initialize
-        event.listen(engine, "do_connect", self._connect)
 
     def __repr__(self) -> str:
         return f"<Watches {self.label} {len(self._by_conn)} connections>"
@@ -117,11 +115,12 @@ class Watches:
                 connection.invalidate()
             raise
 
-    def _connect(self, dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
-        """``do_connect``: the DB-API connect, timed."""
+    def connect(self, dialect: Any, cargs: Any, cparams: Any) -> Any:
+        """The DB-API connect (for a ``do_connect`` listener), timed: a connect that ran out of
+        ``connect_timeout`` raises :class:`TimedOut` saying so."""
         start = _now()
         try:
-            return dialect.connect(*cargs, **cparams)
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
         except dialect.loaded_dbapi.Error:
             if _now() - start >= 0.95 * self.connect_timeout:  # the libraries round down
                 raise TimedOut(
