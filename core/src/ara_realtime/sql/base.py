@@ -224,8 +224,8 @@ class DBAPIConnection(TableCache):
         if self.max_statement_bytes is not None:
             self._check_size(sql, params, where)
         conn = pool.acquire()
-        watch = conn.watch  # ara: deadline
-        watch.arm()  # ara: deadline
+        watch = conn.watch
+        watch.arm()
         try:
             cur = conn.cursor
             if self._plain_execute:
@@ -241,19 +241,19 @@ class DBAPIConnection(TableCache):
             else:
                 result = None
         except Exception as exc:
-            cut = watch.disarm()  # ara: deadline
+            cut = watch.disarm()
             kind = "lost" if cut else self.classify(exc)
-            if kind == "lost" and (cut or watch.late()):  # ara: deadline: out of time, no retry
-                pool.discard(conn)  # ara: deadline
-                raise watch.error(self.label) from None  # ara: deadline
+            if kind == "lost" and (cut or watch.late()):  # out of time, no retry
+                pool.discard(conn)
+                raise watch.error(self.label) from None
             error = self._failed(pool, conn, exc, kind, where)
             if retry and kind == "lost":
                 log.info("%s: connection lost (%s); retrying the read once", self.label, error)
                 return self._run(pool, sql, params, want, where, retry=False)
             raise error from None
-        if watch.disarm():  # ara: deadline: cut as the answer came: the connection is done
-            pool.discard(conn)  # ara: deadline
-            return result  # ara: deadline
+        if watch.disarm():  # cut as the answer came: the connection is done
+            pool.discard(conn)
+            return result
         pool.release(conn)
         return result
 

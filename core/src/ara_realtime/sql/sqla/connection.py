@@ -27,7 +27,7 @@ from ..statements import Dialect, TableInfo
 from .pool import Pool
 from .schema import column_facts
 from .settings import ConnectSpec
-from .timeouts import Watches  # ara: deadline
+from .timeouts import Watches
 
 __all__ = ["ColumnSQL", "SQLAlchemyConnection"]
 
@@ -84,7 +84,7 @@ class SQLAlchemyConnection(DBAPIConnection):
             )
         except (ImportError, sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
             raise ConfigError(f"{spec.label}: {type(exc).__name__}: {exc}") from None
-        watches = Watches(  # ara: deadline
+        watches = Watches(
             engine,
             spec.label,
             socket_of=self.socket_of,
@@ -96,7 +96,7 @@ class SQLAlchemyConnection(DBAPIConnection):
         def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
             # a URL option the DB-API does not know (?bogus_option=1) is the user's mistake
             try:
-                return watches.connect(dialect, cargs, cparams)  # ara: deadline (timed)
+                return watches.connect(dialect, cargs, cparams)  # (timed)
             except TypeError as exc:
                 raise spec.source.error(
                     f"{spec.label}: a connection option is not accepted by the DB-API: {exc}"
@@ -109,7 +109,7 @@ class SQLAlchemyConnection(DBAPIConnection):
             timeout=s.pool_timeout,
             ping_after=s.pool_pre_ping,
             recycle=s.pool_recycle,
-            watches=watches,  # ara: deadline
+            watches=watches,
         )
 
     # -- engine-specific parts ----------------------------------------------------------------
@@ -151,7 +151,7 @@ class SQLAlchemyConnection(DBAPIConnection):
         schema, _, table = name.rpartition(".")
         engine = self.writer.engine
         try:
-            with self.writer.connect() as conn, self.writer.watches.bounded(conn):  # ara: deadline
+            with self.writer.connect() as conn, self.writer.watches.bounded(conn):
                 insp = sqlalchemy.inspect(conn)
                 if not insp.has_table(table, schema=schema or None):
                     return None

@@ -22,9 +22,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from ...errors import BackendError
-from ..deadline import Deadline, TimedOut  # ara: deadline
+from ..deadline import Deadline, TimedOut
 from ..pool import PoolStatus
-from .timeouts import Watches  # ara: deadline
+from .timeouts import Watches
 
 __all__ = ["Conn", "Pool"]
 
@@ -41,7 +41,7 @@ class Conn:
         self.dbapi: Any = fairy.dbapi_connection
         self.cursor: Any = self.dbapi.cursor()
         self.used = self.born = _now()
-        self.watch: Deadline = watches.of(self.dbapi)  # ara: deadline
+        self.watch: Deadline = watches.of(self.dbapi)
 
 
 class Pool:
@@ -56,10 +56,10 @@ class Pool:
         timeout: float,
         ping_after: float | None,
         recycle: float = -1,
-        watches: Watches,  # ara: deadline
+        watches: Watches,
     ) -> None:
         self.engine = engine
-        self.watches = watches  # ara: deadline
+        self.watches = watches
         self.label = label
         self.size = size
         self.timeout = timeout
@@ -82,9 +82,9 @@ class Pool:
         if self.ping_after is not None and _now() - conn.used >= self.ping_after:
             try:
                 self.engine.dialect.do_ping(conn.dbapi)
-            except TimedOut:  # ara: deadline: the server is stalled, not gone: no new connection
-                self.discard(conn)  # ara: deadline
-                raise  # ara: deadline
+            except TimedOut:  # the server is stalled, not gone: no new connection
+                self.discard(conn)
+                raise
             except Exception:
                 self.discard(conn)
                 self.invalidate_idle()
