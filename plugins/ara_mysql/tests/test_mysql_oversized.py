@@ -19,11 +19,11 @@ from ara_realtime import QueryError, Realtime
 @pytest.fixture
 def blob_rt(
     make_rt: Callable[..., Realtime],
-    my_tables: Callable[[str], str],
-    my_sql: Callable[..., list[tuple[Any, ...]]],
+    sql_tables: Callable[[str], str],
+    sql: Callable[..., list[tuple[Any, ...]]],
 ) -> Realtime:
-    table = my_tables("blobs")
-    my_sql(
+    table = sql_tables("blobs")
+    sql(
         f"CREATE TABLE {quote(table)} (name VARCHAR(40) PRIMARY KEY, body LONGTEXT) "
         "DEFAULT CHARSET=utf8mb4"
     )

@@ -159,14 +159,18 @@ class MemoryStore(Connection):
             table.check((c for c, _ in values), family)
             rows = self._select(table, conds)
             for row in rows:
-                row.update(values)
+                for column, value in values:
+                    if value:
+                        row[column] = value
+                    else:  # "" is NULL: the column is left out, as a table stores NULL
+                        row.pop(column, None)
             return len(rows)
 
     def store(self, family: str, table_name: str, values: tuple[tuple[str, str], ...]) -> int:
         with self.lock:
             table = self.table(table_name, family)
             table.check((c for c, _ in values), family)
-            table.rows.append(dict(values))
+            table.rows.append({column: value for column, value in values if value})
             return 1
 
     def destroy(self, family: str, table_name: str, conds: tuple[Condition, ...]) -> int:
