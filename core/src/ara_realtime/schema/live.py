@@ -270,9 +270,12 @@ def check(rt: Realtime, families: Sequence[str]) -> list[Difference]:
                     c, opts={"compare_type": True, "include_name": include_name}
                 )
                 diffs = compare_metadata(ctx, md)
-            for diff in _flatten(diffs):
-                if not _redundant(diff, md):
-                    out.append(_describe(diff, families_of, label))
+            flat = list(_flatten(diffs))
+            missing = {d[1].name for d in flat if d[0] == "add_table"}
+            for diff in flat:
+                if _redundant(diff, md) or _of_missing(diff, missing):
+                    continue
+                out.append(_describe(diff, families_of, label))
     return out
 
 
@@ -286,6 +289,14 @@ def _flatten(diffs: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
             yield from d
         else:
             yield d
+
+
+def _of_missing(diff: tuple[Any, ...], missing: set[str]) -> bool:
+    """An index or constraint of a table that does not exist (said once, for the table)."""
+    if diff[0] == "add_table":
+        return False
+    table = getattr(diff[1], "table", None)
+    return table is not None and table.name in missing
 
 
 def _redundant(diff: tuple[Any, ...], md: MetaData) -> bool:

@@ -1,5 +1,5 @@
 """``realtime config import/export``: a .conf file into the static table and back (sqlite3 and
-memory here; the corpus on every SQL driver is in on_servers/test_static_servers.py)."""
+memory here; the corpus on every SQL driver is in test_static_servers.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Throwaway PostgreSQL and MariaDB servers for the schema and migration tests (one each per
-test session; the drivers' own tests under plugins/ start theirs)."""
+"""Schema and migration tests: throwaway PostgreSQL and MariaDB servers (one each per test
+session, started by the first test that needs one; the drivers' own tests under plugins/
+start theirs), and a fresh database of each driver per test."""
 
 from __future__ import annotations
 
