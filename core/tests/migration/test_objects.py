@@ -317,13 +317,21 @@ def test_unmapped_families_and_unknown_kinds(tmp_path: Path, plugins: Plugins) -
         source = _file(
             tmp_path,
             "pjsip.conf",
-            "[t]\ntype = transport\nprotocol = udp\n[e]\ntype = endpoint\n[x]\ntype = phoneprov\n",
+            "[t]\ntype = transport\nprotocol = udp\n[t2]\ntype = transport\n"
+            "[e]\ntype = endpoint\n[x]\ntype = phoneprov\n",
         )
         plan = kinds.import_plan(rt, "pjsip", source)
-        assert plan.skipped == ["[x]: type=phoneprov has no realtime table; it stays in pjsip.conf"]
-        assert [str(p) for p in plan.blocking()] == [
-            f"{source}:1: [t]: family 'ps_transports' is not mapped in extconfig.conf"
+        assert plan.skipped == [
+            "[x]: type=phoneprov has no realtime table; it stays in pjsip.conf",
+            # sorcery.conf sends only some types to realtime: the rest stays in pjsip.conf
+            "[t], [t2]: family 'ps_transports' is not mapped in extconfig.conf; they stay in "
+            "pjsip.conf",
         ]
+        assert [r.values for r in plan.records] == [{"id": "e"}]
+        assert plan.problems == []
+        voicemail = _file(tmp_path, "voicemail.conf", "[default]\n1 => 1\n")
+        [problem] = kinds.import_plan(rt, "voicemail", voicemail).blocking()
+        assert problem.message == "family 'voicemail' is not mapped in extconfig.conf"
         with pytest.raises(
             ConfigError, match="unknown kind 'sip'; use one of sippeers, iaxfriends"
         ):

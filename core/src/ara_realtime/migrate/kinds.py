@@ -62,6 +62,9 @@ class Kind:
     number: Callable[[Record, dict[str, list[dict[str, str]]]], None] | None = None
     #: families Asterisk may map under other names: the first one mapped is written to
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: objects whose family is not mapped stay in the file (pjsip: each type goes to realtime
+    #: only where sorcery.conf says so) instead of stopping the import
+    optional: bool = False
 
     def target(self, rt: Realtime, family: str) -> str:
         """The family name ``rt`` maps ``family``'s table under."""
@@ -410,7 +413,14 @@ KINDS: dict[str, Kind] = {
             _queues_back,
             number=_number_members,
         ),
-        Kind("pjsip", "pjsip.conf", tuple(PJSIP_TYPES.values()), _pjsip, _pjsip_back),
+        Kind(
+            "pjsip",
+            "pjsip.conf",
+            tuple(PJSIP_TYPES.values()),
+            _pjsip,
+            _pjsip_back,
+            optional=True,
+        ),
     )
 }
 
@@ -437,15 +447,23 @@ def import_plan(rt: Realtime | None, name: str, path: str | Path) -> ObjectPlan:
     plan = ObjectPlan(k.name)
     k.plan(cfg, plan)
     if rt is not None:
-        missing: dict[str, Record] = {}
+        missing: dict[str, list[Record]] = {}
         for r in plan.records:
             r.family = k.target(rt, r.family)
             if not rt.is_mapped(r.family):
-                missing.setdefault(r.family, r)
-        for family, r in missing.items():
-            plan.problems.append(
-                Problem(r.origin, f"family {family!r} is not mapped in extconfig.conf")
-            )
+                missing.setdefault(r.family, []).append(r)
+        for family, records in missing.items():
+            if k.optional:  # sorcery.conf decides per type: the rest stays in the file
+                plan.records = [r for r in plan.records if r.family != family]
+                names = ", ".join(f"[{r.key_values[0]}]" for r in records)
+                plan.skipped.append(
+                    f"{names}: family {family!r} is not mapped in extconfig.conf; "
+                    f"they stay in {k.file}"
+                )
+            else:
+                plan.problems.append(
+                    Problem(records[0].origin, f"family {family!r} is not mapped in extconfig.conf")
+                )
     return plan
 
 
