@@ -1,7 +1,7 @@
 """The corpus's pjsip.conf, voicemail.conf and queues.conf samples (and a sip.conf: chan_sip,
 and with it sip.conf.sample, left Asterisk in version 21, before the corpus was taken) go in
-as rows and come back as the same objects with the same options, on sqlite3, PostgreSQL and
-MariaDB."""
+as rows and come back as the same objects with the same options, on sqlite3, PostgreSQL,
+MariaDB and LDAP."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 from ara_realtime import Config
 from ara_realtime.migrate import kinds
 from ara_realtime.migrate.objects import ObjectPlan
-from ara_realtime.schema.live import create
 
 from .conftest import DB, Backend
 from .objects_support import objects
@@ -72,7 +71,7 @@ def test_import_then_export_gives_the_same_objects(
 ) -> None:
     extconfig = "".join(f"{f} => DRIVER,{DB}\n" for f in _FAMILIES if f != "iaxpeers")
     rt = backend.realtime(extconfig + f"iaxpeers => DRIVER,{DB},iaxfriends\n")
-    create(rt, _FAMILIES)
+    backend.create(rt, _FAMILIES)
     for sample, (rel, count) in SAMPLES.items():
         kind = sample.split("-")[0]
         if rel is None:

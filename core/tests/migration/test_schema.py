@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ara_realtime import RQ, ConfigError, NotSupported, Realtime, Requirement
+from ara_realtime import RQ, Config, ConfigError, NotSupported, Realtime, Requirement
 from ara_realtime.drivers import memory
 from ara_realtime.hookspecs import hookimpl
 from ara_realtime.plugins import Plugins
 from ara_realtime.schema import FAMILIES, STATIC, table_for, tables_for
-from ara_realtime.schema.ddl import DIALECTS, render
+from ara_realtime.schema.ddl import SQL_DIALECTS, render
+from ara_realtime.schema.ldap import attribute_name, class_name
 from ara_realtime.schema.live import check, create, requirements_of
 from ara_realtime.schema.requirements import REQUIREMENTS
 
@@ -109,7 +110,7 @@ def test_mysql_inline_enums_and_queue_members_auto_increment() -> None:
     assert "AUTO_INCREMENT" not in render(["queue_members"], "postgresql")
 
 
-@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("dialect", sorted(SQL_DIALECTS))
 def test_every_family_renders(dialect: str) -> None:
     ddl = render([], dialect)
     assert ddl.count("CREATE TABLE ") == len(FAMILIES)
@@ -257,3 +258,38 @@ def test_requirements_of_follow_the_column_types() -> None:
     assert reqs["queue_name"] == Requirement(RQ.CHAR, 80)
     assert reqs["ringinuse"] == Requirement(RQ.CHAR, len("false"))
     assert reqs["uniqueid"] == Requirement(RQ.INTEGER4, 11)
+
+
+# -- the LDAP rendering -------------------------------------------------------------------------
+
+
+def test_ldap_names_and_object_identifiers_are_unique() -> None:
+    assert attribute_name("sippeers", "session-timers") == "araSippeersSessionTimers"
+    assert attribute_name("ps_endpoints", "100rel") == "araPsEndpoints100rel"
+    assert attribute_name("ps_outbound_publishes", "@body") == "araPsOutboundPublishesAtBody"
+    assert class_name("ps_endpoint_id_ips") == "araPsEndpointIdIps"
+    text = render([], "ldap")
+    names = re.findall(r"NAME '([^']+)'", text.replace("\n ", ""))
+    oids = re.findall(r"\( ([0-9.]+) NAME", text.replace("\n ", ""))
+    columns = sum(len(t.columns) for t in FAMILIES.values())
+    assert len(names) == len(oids) == columns + len(FAMILIES)
+    assert len({n.lower() for n in names}) == len(names)
+    assert len(set(oids)) == len(oids)
+    assert all(len(line) <= 76 for line in text.splitlines())
+
+
+def test_ldap_schema_of_one_family_and_its_res_ldap_section() -> None:
+    text = render(["queue_members"], "ldap")
+    entry = text.replace("\n ", "")
+    assert "dn: cn=ara-queue_members,cn=schema,cn=config\n" in entry
+    assert (
+        "NAME 'araQueueMembersUniqueid' DESC 'queue_members.uniqueid' EQUALITY integerMatch "
+        "ORDERING integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )"
+    ) in entry
+    assert "NAME 'araQueueMembers' DESC 'a row of queue_members' SUP top STRUCTURAL" in entry
+    section = Config.from_string(render(["queue_members"], "res_ldap"))["queue_members"]
+    assert section.get("interface") == "araQueueMembersInterface"
+    assert section.get("additionalFilter") == "(objectClass=araQueueMembers)"
+    assert [n for n, _ in section.items()][: len(FAMILIES["queue_members"].columns)] == list(
+        FAMILIES["queue_members"].columns.keys()
+    )

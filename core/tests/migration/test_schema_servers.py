@@ -37,6 +37,7 @@ _ALTER = {
 }
 
 
+@pytest.mark.parametrize("driver", ["sqlite3", "pgsql", "mysql"])
 def test_every_family_created_checked_and_required(backend: Backend) -> None:
     rt = backend.realtime(_EXTCONFIG)
     done = create(rt, _ALL)
@@ -63,3 +64,24 @@ def test_check_sees_a_changed_type(backend: Backend) -> None:
     sql, expected = _ALTER[backend.driver]  # type: ignore[misc]
     backend.sql(sql)
     assert [str(d).split(": ", 1)[1] for d in check(rt, ["sippeers"])] == [expected]
+
+
+@pytest.mark.parametrize("driver", ["ldap"])
+def test_ldap_tables_from_the_same_definitions(backend: Backend) -> None:
+    """On ldap the tables are the schema ``--dialect ldap`` prints (loaded into the test
+    directory) and the sections ``--dialect res_ldap`` prints: they take rows of every
+    family, and pass what Asterisk's modules require."""
+    rt = backend.realtime(_EXTCONFIG)
+    for family, columns in REQUIREMENTS.items():
+        assert rt.require(family, dict(columns)), family
+    assert rt.store("ps_endpoints", {"id": "1101", "100rel": "yes", "context": "in"}) == 1
+    assert rt.load("ps_endpoints", id="1101") == {"id": "1101", "context": "in", "100rel": "yes"}
+    assert rt.store("ps_outbound_publishes", {"id": "p", "@body": "text/plain"}) == 1
+    assert rt.load("ps_outbound_publishes", ("@body", "text/plain")) == {
+        "id": "p",
+        "@body": "text/plain",
+    }
+    assert rt.store("queue_members", {"queue_name": "q", "interface": "PJSIP/1", "uniqueid": "7"})
+    assert rt.load_multi("queue_members", ("uniqueid >=", "7")) == [
+        {"queue_name": "q", "interface": "PJSIP/1", "uniqueid": "7"}
+    ]

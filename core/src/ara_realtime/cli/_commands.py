@@ -306,7 +306,9 @@ def _cmd_schema(args: argparse.Namespace, out: _Out) -> int:
     """Asterisk's tables: print their DDL, create them, or compare them with the database.
 
     With --dialect, print the CREATE statements of each FAMILY (every family when none is
-    named) for that database: postgresql, mysql, mariadb or sqlite. With --create, create each
+    named) for that database: postgresql, mysql, mariadb or sqlite; ldap prints them as an
+    OpenLDAP schema (cn=config LDIF), res_ldap as the res_ldap.conf sections mapping the
+    tables onto it. With --create, create each
     FAMILY's table through its mappings in extconfig.conf (every priority), under the
     mapping's table name; NAME.conf or global names the static-configuration table; existing
     tables are left as they are. With --check, compare each FAMILY's live tables with the
@@ -315,13 +317,15 @@ def _cmd_schema(args: argparse.Namespace, out: _Out) -> int:
     """
     _schema_extra()
     if args.dialect:
-        from ..schema.ddl import render  # noqa: PLC0415
+        from ..schema.ddl import SQL_DIALECTS, render  # noqa: PLC0415
 
         text = render(args.families, args.dialect)
-        if out.mode == "json":
+        if out.mode != "json":
+            out.write(text)
+        elif args.dialect.lower() in SQL_DIALECTS:
             out.json({"dialect": args.dialect, "statements": [s for s in text.split(";\n\n") if s]})
         else:
-            out.write(text)
+            out.json({"dialect": args.dialect, "text": text})
         return EXIT_OK
     from ..schema.live import check, create  # noqa: PLC0415
 

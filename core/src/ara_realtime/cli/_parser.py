@@ -229,7 +229,8 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
         "--dialect",
         None,
         "NAME",
-        "print the DDL for this database: postgresql, mysql, mariadb, sqlite",
+        "print the DDL for this database: postgresql, mysql, mariadb, sqlite; ldap (a "
+        "cn=config schema), res_ldap (its res_ldap.conf sections)",
     ),
     "create": ("--create", "0", "", "create the tables through their mappings"),
     "check": ("--check", "0", "", "compare the live tables with the definitions"),
