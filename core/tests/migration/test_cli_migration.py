@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,31 @@ def test_import_dry_run_writes_nothing(
     ]
     code, out, _ = run(confdir, capsys, "export", "queues")
     assert (code, out) == (0, "")
+
+
+def test_a_large_import_draws_a_progress_bar_on_a_terminal(
+    confdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(confdir, capsys, "schema", "--create", "extensions.conf")
+    source = tmp_path / "extensions.conf"
+    source.write_text("[big]\n" + "".join(f"exten => {n},1,NoOp()\n" for n in range(300)))
+    advanced: list[int] = []
+    from rich.progress import Progress
+
+    real = Progress.advance
+
+    def advance(self: Progress, task: Any, n: float = 1) -> None:
+        advanced.append(int(n))
+        real(self, task, n)
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(Progress, "advance", advance)
+    assert run(confdir, capsys, "config", "import", str(source))[0] == 0
+    assert sum(advanced) == 300
+    advanced.clear()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)  # a pipe or a file: no bar
+    assert run(confdir, capsys, "config", "import", str(source), "--replace")[0] == 0
+    assert advanced == []

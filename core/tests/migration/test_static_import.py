@@ -163,12 +163,14 @@ def test_rows_someone_else_wrote_come_back_as_the_loader_reads_them() -> None:
         {"category": "zeta", "var_name": "z", "var_val": "9", "cat_metric": "0", "var_metric": "0"},
         {"category": "alpha", "var_name": "y", "cat_metric": "0", "var_metric": "0"},
     ]
+    rows.append({"category": "zeta", "var_name": "w", "cat_metric": "0", "commented": "TRUE"})
+    rows.append({"category": "zeta", "var_name": "v", "var_val": "8", "commented": "FALSE"})
     restored = parts_from_rows(rows)
-    assert restored.skipped == 1
+    assert restored.skipped == 2  # Asterisk's LDAP entries say TRUE and FALSE
     assert parts_key(restored.parts) == [  # the contract's order: metric, then name
         ("alpha", False, [("y", "")]),
         ("general", False, [("a", "1")]),
-        ("zeta", False, [("z", "9")]),
+        ("zeta", False, [("v", "8"), ("z", "9")]),
     ]
 
 

@@ -164,14 +164,20 @@ def _record(row: Mapping[str, str]) -> StaticRecord:
         except ValueError:
             raise ValueError(f"column {column!r} holds {text!r}, not a number") from None
 
+    # commented as loaders take it: Asterisk's LDAP entries say FALSE/TRUE
+    switched_off = row.get("commented", "").strip().lower() not in _ACTIVE
     return StaticRecord(
         row.get("category", ""),
         row.get("var_name", ""),
         row.get("var_val", ""),
         number("cat_metric"),
         number("var_metric"),
-        number("commented"),
+        HIDDEN if switched_off else 0,
     )
+
+
+#: ``commented`` values of an active row.
+_ACTIVE = frozenset({"", "0", "false", "no", "off"})
 
 
 @dataclass
