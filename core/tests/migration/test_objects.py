@@ -91,8 +91,8 @@ def test_sip_peers_with_templates_lists_and_lines(rt: Realtime, tmp_path: Path) 
         "[notapeer]: no type=, so not a peer (the module skips it)",
     ]
     assert [str(p) for p in plan.problems] == [
-        f"{source}:12: [alice]: trustrpid = 'Yes' written as 'yes'",
-        f"{source}:12: [bob]: trustrpid = 'Yes' written as 'yes'",
+        f"{source}:12: [alice]: trustrpid: written as the label 'yes'",
+        f"{source}:12: [bob]: trustrpid: written as the label 'yes'",
     ]
     alice = plan.records[0].values
     assert alice == {
@@ -179,8 +179,8 @@ def test_values_a_column_cannot_take(rt: Realtime, tmp_path: Path) -> None:
     )
     plan = kinds.import_plan(rt, "sippeers", source)
     assert [(p.level, p.message) for p in plan.problems] == [
-        ("error", "port = '50x' is not a whole number"),  # in the table's column order
-        ("error", "type = 'buddy' is not one of friend, user, peer (type_values)"),
+        ("error", "port: the value is not a whole number"),  # in the table's column order
+        ("error", "type: the value is not one of friend, user, peer (type_values)"),
         (
             "warning",
             "qualify is 41 characters long; Asterisk's column holds 40 (a table made by "

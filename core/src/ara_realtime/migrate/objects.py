@@ -193,7 +193,9 @@ def row_from(
 
 def check_value(table: Table, column: str, value: str, problems: list[Problem], here: str) -> str:
     """``value`` as ``column`` can hold it, with a problem where it cannot (an enumeration's
-    label in another letter case is taken as that label: modules read them in any case)."""
+    label in another letter case is taken as that label: modules read them in any case).
+
+    Problems name the column and the place, never the value (it may be a secret)."""
     t: Any = table.columns[column].type
     if isinstance(t, types.Enum):
         if value in t.enums:
@@ -201,22 +203,22 @@ def check_value(table: Table, column: str, value: str, problems: list[Problem], 
         folded = [e for e in t.enums if e.lower() == value.lower()]
         if folded:
             problems.append(
-                Problem(here, f"{column} = {value!r} written as {folded[0]!r}", "warning")
+                Problem(here, f"{column}: written as the label {folded[0]!r}", "warning")
             )
             return folded[0]
         problems.append(
-            Problem(here, f"{column} = {value!r} is not one of {', '.join(t.enums)} ({t.name})")
+            Problem(here, f"{column}: the value is not one of {', '.join(t.enums)} ({t.name})")
         )
     elif isinstance(t, types.Integer):
         try:
             int(value)
         except ValueError:
-            problems.append(Problem(here, f"{column} = {value!r} is not a whole number"))
+            problems.append(Problem(here, f"{column}: the value is not a whole number"))
     elif isinstance(t, (types.Float, types.Numeric)):
         try:
             float(value)
         except ValueError:
-            problems.append(Problem(here, f"{column} = {value!r} is not a number"))
+            problems.append(Problem(here, f"{column}: the value is not a number"))
     elif isinstance(t, types.String) and t.length is not None and len(value) > t.length:
         problems.append(
             Problem(
