@@ -213,3 +213,21 @@ def test_a_loaded_config_read_from_many_threads_at_once_is_complete() -> None:
             t.join(timeout=30)
         assert len(seen) == 8
         assert all(n == 200 for counts in seen for n in counts)
+
+
+def test_a_row_without_var_name_opens_an_empty_category() -> None:
+    # The static table's way to hold "[general]" with nothing under it; in a run with an
+    # include, too (the category still comes before what the include brings).
+    text = "[a]\nx = 1\n[empty]\n[b]\n"
+    rows = [
+        StaticRow("a", "x", "1", 3, 0),
+        StaticRow("empty", "", "", 2, 0),
+        StaticRow("b", "", "", 1, 0),
+    ]
+    assert build_config(rows, filename="t.conf", include=lambda n: Config()) == Config.from_string(
+        text
+    )
+    included = Config.from_string("[inc]\ny = 2\n")
+    rows = [StaticRow("e", "", "", 1, 0), StaticRow("e", "#include", "inc.conf", 1, 1)]
+    built = build_config(rows, filename="t.conf", include=lambda n: included)
+    assert built == Config.from_string("[e]\n[inc]\ny = 2\n")

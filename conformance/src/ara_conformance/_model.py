@@ -310,7 +310,7 @@ def static_config(rows: Sequence[StaticModelRow], filename: str, *, _depth: int 
 
     Active rows of the file ordered by cat_metric descending, var_metric ascending, category,
     var_name; a new category when the name or cat_metric changes; ``#include`` rows splice in
-    the included file (from the same rows).
+    the included file (from the same rows); a row with an empty var_name adds no variable.
     """
     if _depth > 10:
         raise ValueError("include loop in the model's rows")
@@ -326,5 +326,6 @@ def static_config(rows: Sequence[StaticModelRow], filename: str, *, _depth: int 
         if current is None or key != (r.category, r.cat_metric):
             current = cfg.add_category(r.category)
             key = (r.category, r.cat_metric)
-        current.append(r.var_name, r.var_val)
+        if r.var_name:
+            current.append(r.var_name, r.var_val)
     return cfg

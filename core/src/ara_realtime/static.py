@@ -31,19 +31,22 @@ def build_config(
 
     A new category starts whenever the category name or ``cat_metric`` changes; a
     ``#include`` row splices ``include(var_val)`` in at that point (the category open before
-    it goes on afterwards). Runs of rows of one category are added in bulk.
+    it goes on afterwards); a row with an empty ``var_name`` opens its category and adds no
+    variable (how a category without variables is stored). Runs of rows of one category are
+    added in bulk.
     """
     cfg = Config() if into is None else into
     if not isinstance(rows, list):
         rows = list(rows)
-    if INCLUDE not in map(_VAR_NAME, rows):
+    names = set(map(_VAR_NAME, rows))
+    if INCLUDE not in names and "" not in names:
         _build_plain(cfg, rows, filename)
         return cfg
     current: Category | None = None
     key: tuple[str, int] | None = None
     for group_key, group in groupby(rows, _CATEGORY_KEY):
         run = list(group)
-        if INCLUDE in map(_VAR_NAME, run):
+        if INCLUDE in map(_VAR_NAME, run) or "" in map(_VAR_NAME, run):
             for row in run:
                 if row[1] == INCLUDE:
                     cfg.extend(include(row[2]))
@@ -51,7 +54,8 @@ def build_config(
                 if current is None or key != group_key:
                     current = cfg.add_category(row[0], file=filename)
                     key = group_key
-                current._add_rows([row])
+                if row[1]:
+                    current._add_rows([row])
             continue
         if current is None or key != group_key:
             current = cfg.add_category(group_key[0], file=filename)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib.metadata as md
+import logging
 import platform
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-from ..errors import RealtimeError
+from ..errors import ConfigError, RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
 from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out
+
+log = logging.getLogger("ara_realtime.cli")
 
 Handler = Callable[[argparse.Namespace, _Out], int]
 RealtimeHandler = Callable[[Realtime, argparse.Namespace, _Out], int]
@@ -356,4 +362,269 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
         return EXIT_NOT_FOUND
     if args.value is not None and name != "REALTIME_STORE" and not result.count:
         return EXIT_NOT_FOUND
+
+
+# -- schema and migration (need the schema extra: SQLAlchemy, alembic) ----------------------
+
+
+def _schema_extra() -> None:
+    """``ConfigError`` naming the extra when SQLAlchemy or alembic is not installed."""
+    try:
+        import alembic  # noqa: F401, PLC0415
+        import sqlalchemy  # noqa: F401, PLC0415
+    except ImportError as exc:
+        raise ConfigError(
+            f"this command needs the schema extra ({exc.name} is not installed): "
+            "pip install 'ara-realtime[schema]'"
+        ) from None
+
+
+@contextlib.contextmanager
+def _progress(out: _Out, total: int, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on standard error for ``total`` rows, when it is a terminal."""
+    if out.mode == "json" or total < _PROGRESS_FROM or not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.progress import Progress  # noqa: PLC0415
+    except ImportError:
+        yield None
+        return
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+#: Rows below which a progress bar is not worth drawing.
+_PROGRESS_FROM = 200
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console  # noqa: PLC0415
+
+    return Console(stderr=True)
+
+
+def _cmd_schema(args: argparse.Namespace, out: _Out) -> int:
+    """Asterisk's tables: print their DDL, create them, or compare them with the database.
+
+    With --dialect, print the CREATE statements of each FAMILY (every family when none is
+    named) for that database: postgresql, mysql, mariadb or sqlite; ldap prints them as an
+    OpenLDAP schema (cn=config LDIF), res_ldap as the res_ldap.conf sections mapping the
+    tables onto it. With --create, create each
+    FAMILY's table through its mappings in extconfig.conf (every priority), under the
+    mapping's table name; NAME.conf or global names the static-configuration table; existing
+    tables are left as they are. With --check, compare each FAMILY's live tables with the
+    definitions and print what differs (exit status 1 when something does). Needs the
+    schema extra.
+    """
+    _schema_extra()
+    if args.dialect:
+        from ..schema.ddl import SQL_DIALECTS, render  # noqa: PLC0415
+
+        text = render(args.families, args.dialect)
+        if out.mode != "json":
+            out.write(text)
+        elif args.dialect.lower() in SQL_DIALECTS:
+            out.json({"dialect": args.dialect, "statements": [s for s in text.split(";\n\n") if s]})
+        else:
+            out.json({"dialect": args.dialect, "text": text})
+        return EXIT_OK
+    from ..schema.live import check, create  # noqa: PLC0415
+
+    with Realtime.from_config_dir(args.config_dir) as rt:
+        if args.create:
+            done = create(rt, args.families)
+            if out.mode == "json":
+                out.json([vars(o) for o in done])
+            else:
+                out.table(
+                    None,
+                    ["Family", "Backend", "Table", "Action"],
+                    [[o.family, o.backend, o.table, o.action] for o in done],
+                )
+            return EXIT_OK
+        found = check(rt, args.families)
+    if out.mode == "json":
+        out.json([vars(d) for d in found])
+    elif not found:
+        out.line("Every table is as defined.")
+    else:
+        for d in found:
+            out.line(str(d))
+    return EXIT_OK if not found else EXIT_NOT_FOUND
+
+
+def _cmd_config_import(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Write a .conf file into the static-configuration table of its mapping.
+
+    FILE's categories become rows of the table extconfig.conf maps its name (or global) to,
+    laid out so that loading them gives what the file gives; templates are kept as commented
+    rows. An #include stays an #include row, and the included file is imported too when it is
+    mapped, unless --follow-includes puts the included text into the file's own rows. All or
+    nothing: the rows are written under a staging name, read back, then switched in; on any
+    failure the table is left as it was. A file that already has rows needs --replace.
+    """
+    from ..migrate.static import import_plan, run_import  # noqa: PLC0415
+
+    plan = import_plan(rt, args.file, name=args.name or None, follow_includes=args.follow_includes)
+    if args.dry_run:
+        rows = [
+            [
+                f.name,
+                r.category,
+                r.var_name,
+                r.var_val,
+                str(r.cat_metric),
+                str(r.var_metric),
+                str(r.commented),
+            ]
+            for f in plan.files
+            for r in f.rows
+        ]
+        columns = [
+            "filename",
+            "category",
+            "var_name",
+            "var_val",
+            "cat_metric",
+            "var_metric",
+            "commented",
+        ]
+        if out.mode == "json":
+            out.json({"rows": [dict(zip(columns, r)) for r in rows], "notes": plan.notes})
+        else:
+            out.table(None, columns, rows)
+            for note in plan.notes:
+                out.line(f"note: {note}")
+        return EXIT_OK
+    with _progress(out, plan.row_count, "importing") as advance:
+        run_import(rt, plan, replace=args.replace, progress=advance)
+    summary = [
+        {"file": f.name, "mapping": f.family, "rows": len(f.rows), "categories": len(f.parts)}
+        for f in plan.files
+    ]
+    if out.mode == "json":
+        out.json({"imported": summary, "notes": plan.notes})
+    else:
+        for s in summary:
+            out.line(f"Imported {s['file']}: {s['rows']} rows through mapping {s['mapping']}.")
+        for note in plan.notes:
+            out.line(f"note: {note}")
+    return EXIT_OK
+
+
+def _cmd_config_export(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Write a file's rows from the static-configuration table back as .conf text.
+
+    FILE's rows (as imported by realtime config import, or written by anyone) as a .conf
+    file: templates and [name](bases) headers come back, #include rows become #include lines,
+    commented rows are left out. To standard output, or to --output PATH.
+    """
+    from ..migrate.static import export_text  # noqa: PLC0415
+
+    text, restored = export_text(rt, args.file)
+    if restored.skipped:
+        log.warning("%s: %d commented rows left out", args.file, restored.skipped)
+    _emit(out, args.output, text)
+    return EXIT_OK
+
+
+def _emit(out: _Out, path: str | None, text: str) -> None:
+    """``text`` to standard output, or into ``path`` (written whole, then renamed in)."""
+    if not path:
+        out.write(text)
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.ara-tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _cmd_import(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Turn a static file's objects into realtime rows.
+
+    KIND names the file's objects: sippeers (sip.conf peers), iaxfriends (iax.conf),
+    voicemail (voicemail.conf mailboxes), queues (queues.conf queues and their members) or
+    pjsip (pjsip.conf objects, each into the ps_* table of its type=). Templates and
+    inheritance are resolved; an option with no column is reported with its file and line
+    and stops the import unless --drop-unknown leaves it out; --dry-run shows the rows. All or
+    nothing: rows whose keys exist need --replace; every row is read back, and on any failure
+    the rows written are deleted and the replaced ones restored.
+    """
+    from ..migrate import kinds  # noqa: PLC0415
+
+    plan = kinds.import_plan(rt, args.kind, args.file)
+    blocking = plan.blocking(args.drop_unknown)
+    if out.mode == "json":
+        report: dict[str, Any] = {
+            "rows": [
+                {"family": r.family, "values": r.values, "from": r.origin} for r in plan.records
+            ],
+            "problems": [
+                {"where": p.where, "message": p.message, "level": p.level} for p in plan.problems
+            ],
+            "skipped": plan.skipped,
+        }
+    if args.dry_run or blocking:
+        if out.mode == "json":
+            out.json(report)
+        else:
+            for family in plan.families:
+                records = [r for r in plan.records if r.family == family]
+                columns = list(dict.fromkeys(c for r in records for c in r.values))
+                out.table(
+                    family, columns, [[r.values.get(c, "") for c in columns] for r in records]
+                )
+            _report(out, plan)
+        if blocking:
+            raise ConfigError(
+                f"{len(blocking)} problem(s) stop the import (listed above)"
+                + (
+                    "; --drop-unknown leaves unknown options out"
+                    if not args.drop_unknown and any(p.level == "unknown" for p in blocking)
+                    else ""
+                )
+            )
+        return EXIT_OK
+    total = len(plan.records)
+    with _progress(out, total, "importing") as advance:
+        kinds.run(rt, plan, replace=args.replace, drop_unknown=args.drop_unknown, progress=advance)
+    counts = {f: sum(1 for r in plan.records if r.family == f) for f in plan.families}
+    if out.mode == "json":
+        report["stored"] = counts
+        out.json(report)
+    else:
+        _report(out, plan)
+        for family, n in counts.items():
+            out.line(f"Stored {n} row{'' if n == 1 else 's'} in {family}.")
+    return EXIT_OK
+
+
+def _report(out: _Out, plan: Any) -> None:
+    for line in plan.skipped:
+        out.line(f"skipped: {line}")
+    for p in plan.problems:
+        label = {"unknown": "unknown option", "error": "problem"}.get(p.level, p.level)
+        out.line(f"{label}: {p}")
+
+
+def _cmd_export(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Write a family's rows back as the static file they came from.
+
+    KIND as for realtime import: sippeers, iaxfriends, voicemail, queues, pjsip. Every row of
+    the kind's families becomes a category (or a mailbox or member line), options in column
+    order; columns the module writes itself at run time (a peer's address and registration)
+    are left out. To standard output, or to --output PATH; what cannot be written is a
+    warning.
+    """
+    from ..migrate import kinds  # noqa: PLC0415
+
+    text, problems = kinds.export(rt, args.kind)
+    for p in problems:
+        log.warning("%s", p)
+    _emit(out, args.output, text)
     return EXIT_OK

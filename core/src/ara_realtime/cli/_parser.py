@@ -11,13 +11,18 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._commands import (
     Handler,
+    _cmd_config_export,
+    _cmd_config_import,
     _cmd_config_show,
     _cmd_destroy,
     _cmd_drivers,
+    _cmd_export,
     _cmd_function,
+    _cmd_import,
     _cmd_load,
     _cmd_load_multi,
     _cmd_mappings,
+    _cmd_schema,
     _cmd_status,
     _cmd_store,
     _cmd_switch,
@@ -66,6 +71,18 @@ def _prepare_update2(args: argparse.Namespace) -> None:
     args.pairs = _pairs(args, args.pairs, " before NULL")
     if len(args.pairs) > _MAX_UPDATE2_PAIRS:
         _usage(args, f"at most {_MAX_UPDATE2_PAIRS} COL VAL pairs, got {len(args.pairs)}")
+
+
+def _prepare_schema(args: argparse.Namespace) -> None:
+    chosen = [f"--{flag}" for flag in ("dialect", "create", "check") if getattr(args, flag)]
+    if len(chosen) != 1:
+        _usage(
+            args,
+            "give exactly one of --dialect NAME, --create, --check, "
+            f"not {' '.join(chosen) or 'none'}",
+        )
+    if not args.dialect and not args.families:
+        _usage(args, f"{chosen[0]} needs at least one FAMILY (or NAME.conf for a static file)")
 
 
 def _usage(args: argparse.Namespace, message: str) -> NoReturn:
@@ -182,7 +199,8 @@ Prepare = Callable[[argparse.Namespace], None]
 
 _PAIR = 'a column (an operator may follow, quoted: "name LIKE") and the value to match'
 
-#: Positional arguments: key -> (dest, nargs, metavar, help); help goes through %-formatting.
+#: Arguments: key -> (dest, nargs, metavar, help); help goes through %-formatting. A dest
+#: starting with "-" is an option, taking a value unless nargs is "0".
 _ARGS: dict[str, tuple[str, str | None, str, str]] = {
     "family": ("family", None, "FAMILY", "a family mapped in extconfig.conf: sippeers, ..."),
     "column": (
@@ -220,6 +238,50 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
         "the function and its arguments as in the dialplan: 'REALTIME(sippeers,name,alice)'",
     ),
     "function_value": ("value", "?", "VALUE", "write this value, as Set(FUNCTION(ARGS)=VALUE)"),
+    "families": (
+        "families",
+        "*",
+        "FAMILY",
+        "a family (sippeers, ps_endpoints, ...; iaxpeers for iaxfriends) or NAME.conf / global "
+        "for the static-configuration table",
+    ),
+    "dialect": (
+        "--dialect",
+        None,
+        "NAME",
+        "print the DDL for this database: postgresql, mysql, mariadb, sqlite; ldap (a "
+        "cn=config schema), res_ldap (its res_ldap.conf sections)",
+    ),
+    "create": ("--create", "0", "", "create the tables through their mappings"),
+    "check": ("--check", "0", "", "compare the live tables with the definitions"),
+    "conf_path": (
+        "file",
+        None,
+        "FILE",
+        "the .conf file to import (its #includes are read beside it)",
+    ),
+    "as_name": ("--name", None, "NAME", "the file's name in the table (default: FILE's name)"),
+    "follow": (
+        "--follow-includes",
+        "0",
+        "",
+        "put included text into the file's own rows instead of keeping #include rows",
+    ),
+    "dry_run": ("--dry-run", "0", "", "show the rows and what was found; write nothing"),
+    "replace": ("--replace", "0", "", "replace rows that already exist"),
+    "drop_unknown": (
+        "--drop-unknown",
+        "0",
+        "",
+        "leave out options that have no column (they are still listed)",
+    ),
+    "output": ("--output", None, "PATH", "write to PATH instead of standard output"),
+    "kind": (
+        "kind",
+        None,
+        "KIND",
+        "sippeers (sip.conf), iaxfriends (iax.conf), voicemail, queues or pjsip",
+    ),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -242,6 +304,16 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("config show", _with_realtime(_cmd_config_show), None, "file"),
     ("switch", _with_realtime(_cmd_switch), None, "context exten priority switch_data callerid"),
     ("function", _with_realtime(_cmd_function), None, "expression function_value"),
+    ("schema", _cmd_schema, _prepare_schema, "families dialect create check"),
+    (
+        "config import",
+        _with_realtime(_cmd_config_import),
+        None,
+        "conf_path as_name follow dry_run replace",
+    ),
+    ("config export", _with_realtime(_cmd_config_export), None, "file output"),
+    ("import", _with_realtime(_cmd_import), None, "kind conf_path dry_run replace drop_unknown"),
+    ("export", _with_realtime(_cmd_export), None, "kind output"),
 )
 
 #: Words that only group commands.
@@ -298,7 +370,12 @@ def _parser() -> _Parser:
         c = add(words, inspect.getdoc(run) or "")
         for key in positionals.split():
             dest, nargs, metavar, help_text = _ARGS[key]
-            c.add_argument(dest, nargs=nargs, metavar=metavar, help=help_text)
+            if not dest.startswith("-"):
+                c.add_argument(dest, nargs=nargs, metavar=metavar, help=help_text)
+            elif nargs == "0":  # an option without a value
+                c.add_argument(dest, action="store_true", help=help_text)
+            else:
+                c.add_argument(dest, metavar=metavar, help=help_text)
         c.set_defaults(run=run, prepare=prepare, command_parser=c)
     return top
 
