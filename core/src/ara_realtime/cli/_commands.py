@@ -362,6 +362,7 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
         return EXIT_NOT_FOUND
     if args.value is not None and name != "REALTIME_STORE" and not result.count:
         return EXIT_NOT_FOUND
+    return EXIT_OK
 
 
 # -- schema and migration (need the schema extra: SQLAlchemy, alembic) ----------------------
