@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .binding import Binding
 from .capabilities import Capabilities
+from .changes import ChangeFeed
 from .conditions import Condition, ConditionsArg, parse_conditions, parse_pair, parse_values
 from .conf import Config
 from .datatypes import RequirementSpec, Row, parse_requirements
@@ -296,6 +298,26 @@ class Realtime:
             self._bind(backend)
         return backend.capabilities
 
+    def change_feeds(self, family: str, /) -> list[tuple[str, str, ChangeFeed | None]]:
+        """``(backend, table, feed)`` for each backend mapping ``family``, by priority: the
+        driver's change feed for that connection (``ara_change_feed``), or ``None``.
+
+        Opens the connections; the feeds are not subscribed to (see :mod:`ara_realtime.changes`).
+        """
+        out: list[tuple[str, str, ChangeFeed | None]] = []
+        for route in self._routes_for(family):
+            backend = route.backend
+            hooks = self._plugins.hooks(backend.driver)
+            conn = backend.connection or backend.open(hooks)
+            feed = hooks.change_feed(conn) if hooks.change_feed is not None else None
+            if feed is not None and not isinstance(feed, ChangeFeed):
+                raise ConfigError(
+                    f"driver {backend.driver!r}: ara_change_feed returned "
+                    f"{type(feed).__name__}, not an ara_realtime.changes.ChangeFeed"
+                )
+            out.append((backend.label, route.table, feed))
+        return out
+
     def is_mapped(self, family: str) -> bool:
         """True if any mapping names ``family`` (driver installed or not)."""
         return family.lower() in self._routes_lc
@@ -315,10 +337,14 @@ class Realtime:
         """Open the backend if needed; a callable per supported operation, bound to it.
 
         A hook that only forwards to the connection's method becomes that bound method (one
-        frame less per call); any other hook is bound with ``functools.partial``.
+        frame less per call); any other hook is bound with ``functools.partial``. Plugins
+        implementing ``ara_bind`` may then wrap these callables (once, here).
         """
-        generation = self._plugins.generation
-        hooks = self._plugins.hooks(backend.driver)
+        while True:  # loading the driver is a change too: bind to the generation it made
+            generation = self._plugins.generation
+            hooks = self._plugins.hooks(backend.driver)
+            if generation == self._plugins.generation:
+                break
         conn = backend.connection
         if conn is None:
             conn = backend.open(hooks)
@@ -329,6 +355,25 @@ class Realtime:
                 continue
             method = getattr(conn, op, None) if op in hooks.direct else None
             ops[op] = method if method is not None else functools.partial(fn, conn)
+        if hooks.bind is not None:
+            tables = {
+                name: route.table
+                for name, routes in self._routes_lc.items()
+                for route in routes
+                if route.backend is backend
+            }
+            binding = Binding(
+                self,
+                backend.driver,
+                backend.database,
+                conn,
+                capabilities=backend.capabilities,
+                tables=tables,
+                ops=ops,
+                change_feed=hooks.change_feed,
+            )
+            hooks.bind(binding)
+            ops = binding.checked_ops()
         backend.bound = (generation, ops)
         return ops
 
