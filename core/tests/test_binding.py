@@ -89,7 +89,7 @@ def test_a_wrapped_operation_keeps_failover(plugins: Plugins, mem: str) -> None:
 
     plugins.add_plugin(Down())
     rt = Realtime(
-        {"p": [f"memory,{mem},peers,1", "memory,bind-mem-2,peers,2"]},  # type: ignore[dict-item]
+        {"p": [f"memory,{mem},peers,1", "memory,bind-mem-2,peers,2"]},
         plugins=plugins,
     )
     assert rt.load("p", name="b") == {"name": "b"}
@@ -162,7 +162,7 @@ def test_plugins_bind_in_pluggy_order_each_seeing_the_last(plugins: Plugins, mem
 def test_change_feeds_of_each_backend(plugins: Plugins, mem: str, tmp_path: Path) -> None:
     rt = Realtime(
         {
-            "p": [f"memory,{mem},peers,1", "sqlite3,db,peers,2"],  # type: ignore[dict-item]
+            "p": [f"memory,{mem},peers,1", "sqlite3,db,peers,2"],
             "mem": "sqlite3,ram,peers",
         },
         {"sqlite3": {"db": {"dbfile": str(tmp_path / "f.db")}, "ram": {"dbfile": ":memory:"}}},

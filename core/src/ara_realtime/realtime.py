@@ -201,6 +201,8 @@ class Realtime:
         self._max_backoff = max_backoff
         self._exec_includes = exec_includes
         self._from_dir = False
+        #: ``realtime_cache.conf`` of the configuration directory is read (again on reload)
+        self._cache_file = False
         self._lock = threading.RLock()
         self._install(mappings_from(mappings))
 
@@ -209,12 +211,23 @@ class Realtime:
         cls,
         config_dir: str | os.PathLike[str],
         drivers: DriverSettings | None = None,
+        *,
+        cache: bool = True,
         **options: Any,
     ) -> Realtime:
-        """Read ``extconfig.conf`` in ``config_dir``; drivers read their ``res_*.conf`` there."""
+        """Read ``extconfig.conf`` in ``config_dir``; drivers read their ``res_*.conf`` there.
+
+        With ``cache`` (the default), ``realtime_cache.conf`` there, if it exists, switches
+        the realtime cache on for the families it names (see :mod:`ara_realtime.cache`).
+        """
         path = Path(config_dir)
         rt = cls(load_extconfig(path / "extconfig.conf"), drivers, config_dir=path, **options)
         rt._from_dir = True
+        if cache:
+            from .cache import configure_from_dir  # noqa: PLC0415  (only when configured)
+
+            rt._cache_file = True
+            configure_from_dir(rt)()
         return rt
 
     # -- set-up ---------------------------------------------------------------------------
@@ -275,17 +288,25 @@ class Realtime:
             backend.close(hooks)
 
     def reload(self) -> None:
-        """Re-read ``extconfig.conf`` (when built from a directory) and reopen connections.
+        """Re-read ``extconfig.conf`` (and ``realtime_cache.conf``, when built from a directory)
+        and reopen connections; what the cache held is dropped.
 
-        If the new file is invalid the old mappings stay in force and ``ConfigError`` is raised.
+        If a new file is invalid the old settings stay in force and ``ConfigError`` is raised.
         """
         with self._lock:
+            apply_cache: Callable[[], None] | None = None
             if self._from_dir:
                 assert self.config_dir is not None
                 new = load_extconfig(self.config_dir / "extconfig.conf")
+                if self._cache_file:
+                    from .cache import configure_from_dir  # noqa: PLC0415
+
+                    apply_cache = configure_from_dir(self)  # read now: a bad file changes nothing
             else:
                 new = self._mappings
             old = list(self._backends.values())
+            if apply_cache is not None:
+                apply_cache()
             self._install(new)  # new calls use new backends; then the old ones are closed
             self._close(old)
 
