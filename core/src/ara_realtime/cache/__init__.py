@@ -10,6 +10,7 @@ made wrong. See ``docs/cache.md``.
 
 from __future__ import annotations
 
+from . import coherence
 from .plugin import PolicyArg, RealtimeCache, cache_of, configure_from_dir
 from .policy import CACHE_FILE, CacheConfig, CacheLimits, CachePolicy, Coherence, read_cache_config
 from .setup import FeedReport, feed_status, install_change_feeds, remove_change_feeds
@@ -28,6 +29,7 @@ __all__ = [
     "PolicyArg",
     "RealtimeCache",
     "cache_of",
+    "coherence",
     "configure_from_dir",
     "feed_status",
     "install_change_feeds",

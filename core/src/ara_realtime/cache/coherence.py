@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from ..changes import ChangeFeed, Subscription
 from ..errors import BackendError
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 WAIT_SLICE = 0.2
 #: Back-off between two failed subscriptions (doubling from the first to the last).
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
+#: How often tables the feed did not cover are checked again (``realtime cache install`` may
+#: have been run since): when one is ready the watcher subscribes again, covering it.
+RECHECK = 30.0
 
 
 class Watcher:
@@ -110,6 +114,7 @@ class Watcher:
                 ", ".join(sorted(uncovered)),
             )
         self.live.set()
+        recheck = time.monotonic() + RECHECK
         while not self._stop.is_set():
             changes = sub.wait(WAIT_SLICE)
             if changes is None:
@@ -118,6 +123,17 @@ class Watcher:
             elif changes:
                 store.changes += len(changes)
                 store.invalidate(c for c in changes if c.table in covered)
+            if uncovered and time.monotonic() >= recheck:
+                recheck = time.monotonic() + RECHECK
+                now_ready = self.feed.ready(uncovered)
+                if now_ready:
+                    log.info(
+                        "cache %s: %s can be watched now; subscribing again",
+                        store.label,
+                        ", ".join(sorted(now_ready)),
+                    )
+                    store.set_feed("pending")  # not listening for a moment: not fresh
+                    return
 
     def _failed(self, exc: BaseException, *, first: bool) -> None:
         store = self.store

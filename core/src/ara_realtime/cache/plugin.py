@@ -128,14 +128,21 @@ class RealtimeCache:
         return self
 
     def detach(self, rt: Realtime) -> None:
-        """Stop caching for ``rt`` and drop what was cached for it."""
+        """Stop caching for ``rt`` and drop what was cached for it; the plugin leaves
+        ``rt.plugins`` when no other ``Realtime`` it serves uses that manager."""
+        plugins = rt.plugins
         with self.lock:
             if self._owners is not None:
                 self._owners.discard(rt)
             stale = [k for k, s in self._stores.items() if s.owner() is rt]
+            shared = self._owners is None or any(o.plugins is plugins for o in self._owners)
         for key in stale:
             self._drop_store(key)
-        self._rebind()
+        if not shared and plugins.pm.is_registered(self):
+            plugins.remove_plugin(self.name)  # rt binds again, without the cache
+            self._plugin_managers.discard(plugins)
+        else:
+            self._rebind()
 
     def _register(self, plugins: Any) -> None:
         if not plugins.pm.is_registered(self):
