@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._commands import (
     Handler,
+    _cmd_cache_install,
+    _cmd_cache_remove,
+    _cmd_cache_stats,
     _cmd_config_show,
     _cmd_destroy,
     _cmd_drivers,
@@ -200,6 +203,12 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
     "more": ("pairs", "*", "COL VAL", f"more conditions: {_PAIR}"),
     "row": ("pairs", "+", "COL VAL", "a column of the new row and its value"),
     "file": ("file", None, "FILE", "a file name as in extconfig.conf: queues.conf, ..."),
+    "families": (
+        "families",
+        "*",
+        "FAMILY",
+        "families to act on (default: every family realtime_cache.conf names)",
+    ),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -220,10 +229,17 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("status", _with_realtime(_cmd_status), None, ""),
     ("drivers", _cmd_drivers, None, ""),
     ("config show", _with_realtime(_cmd_config_show), None, "file"),
+    ("cache stats", _cmd_cache_stats, None, ""),
+    ("cache install", _with_realtime(_cmd_cache_install, cache=True), None, "families"),
+    ("cache remove", _with_realtime(_cmd_cache_remove, cache=True), None, "families"),
 )
 
 #: Words that only group commands.
-_GROUPS = {"show": "Show how families map to storage.", "config": "Static configuration files."}
+_GROUPS = {
+    "show": "Show how families map to storage.",
+    "config": "Static configuration files.",
+    "cache": "The realtime cache (realtime_cache.conf): its counters and change feeds.",
+}
 
 
 def _parser() -> _Parser:

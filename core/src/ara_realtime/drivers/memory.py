@@ -202,6 +202,16 @@ class MemoryStore(Connection):
             table.rows = keep
             return count
 
+    def insert_raw(self, table: str, row: Mapping[str, str | None]) -> None:
+        """Append ``row`` as given (``None`` values left out, others kept, ``""`` included),
+        bypassing the contract's checks, as another program writing the store would; change
+        feeds report it."""
+        with self.lock:
+            stored = {k: v for k, v in row.items() if v is not None}
+            self.table(table, table).rows.append(stored)
+            if self.subscribers:
+                self._changed(table, [stored])
+
     def create_table(
         self, name: str, columns: Sequence[str] | Mapping[str, Requirement | RQ]
     ) -> None:
