@@ -445,3 +445,27 @@ def test_a_read_that_started_before_a_write_is_not_kept(env: Env) -> None:
     assert got == [{"name": "alice", "host": "a"}]  # that caller asked before the write
     assert rt.load("peers", name="alice") == {"name": "alice", "host": "after"}
     assert cache.stats().family("peers").misses == 2
+
+
+def test_the_plugin_leaves_with_the_last_realtime_it_served(env: Env) -> None:
+    import gc
+
+    rt, cache = env.cached()
+    rt.load("peers", name="alice")
+    env.opened.remove(rt)
+    rt.close()
+    del rt
+    gc.collect()
+    assert not env.plugins.pm.is_registered(cache)
+    assert cache.stats().backends == ()
+
+
+def test_a_closed_cache_starts_afresh_when_used(env: Env) -> None:
+    rt, cache = env.cached()
+    rt.load("peers", name="alice")
+    cache.close()
+    assert cache.stats().entries == 0
+    rt.load("peers", name="alice")
+    reads = env.outage.reads
+    assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}
+    assert env.outage.reads == reads

@@ -123,9 +123,23 @@ class RealtimeCache:
         with self.lock:
             if self._owners is None:
                 self._owners = weakref.WeakSet()
+            known = rt in self._owners
             self._owners.add(rt)
         self._register(rt.plugins)
+        if not known:  # a Realtime dropped without detach: the plugin leaves with the last one
+            weakref.finalize(rt, self._owner_gone, weakref.ref(rt.plugins))
         return self
+
+    def _owner_gone(self, plugins_ref: weakref.ref[Any]) -> None:
+        plugins = plugins_ref()
+        if plugins is None:
+            return
+        with self.lock:
+            owners = self._owners
+            still = owners is None or any(o.plugins is plugins for o in owners)
+        if not still and plugins.pm.is_registered(self):
+            plugins.remove_plugin(self.name)
+            self._plugin_managers.discard(plugins)
 
     def detach(self, rt: Realtime) -> None:
         """Stop caching for ``rt`` and drop what was cached for it; the plugin leaves
@@ -423,9 +437,11 @@ class RealtimeCache:
         return True
 
     def close(self) -> None:
-        """Stop the cache's threads and drop everything cached (it works again when used)."""
+        """Stop the cache's threads and drop everything cached; the ``Realtime`` objects it
+        serves bind again, so it starts afresh if they are used."""
         for key in list(self._stores):
             self._drop_store(key)
+        self._rebind()
         with self.lock:
             maintenance, self._maintenance = self._maintenance, None
         if maintenance is not None:

@@ -137,11 +137,11 @@ class TableState:
 
 def _copy(value: Any) -> Any:
     """What a caller gets: its own copy (callers may change the rows they are given)."""
-    if value is None:
-        return None
     if type(value) is dict:
         return value.copy()
-    return [row.copy() for row in value]
+    if type(value) is list:
+        return [row.copy() if type(row) is dict else row for row in value]
+    return value  # None, or what a driver returned that the cache does not keep
 
 
 def _size(key: Key, value: Any) -> int:
@@ -321,7 +321,8 @@ class Store:
             self.down_until = 0.0
         if value is None or type(value) is dict or type(value) is list:
             self.put(fam, ts, gen, key, conditions, value=value)
-        return _copy(value)
+            return _copy(value)
+        return value  # not a plain row or list: passed through, not kept
 
     def put(
         self,
