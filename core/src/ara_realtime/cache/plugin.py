@@ -227,21 +227,11 @@ class RealtimeCache:
         return (yield)
 
     def _store_for(self, binding: Binding, cached: dict[str, str]) -> Store:
+        """The backend's store, made ready (its tables' coherence set) before anyone uses it."""
         key = id(binding.connection)
-        with self.lock:
-            store = self._stores.get(key)
-            if store is not None:
-                return store
-            store = Store(
-                self,
-                binding.label,
-                case_insensitive=binding.capabilities.case_insensitive,
-                connection=binding.connection,
-                owner=weakref.ref(binding.realtime),
-            )
-            self._stores[key] = store
-        # the Realtime may be dropped without close(): the store goes with it
-        weakref.finalize(binding.realtime, self._drop_store, key)
+        existing = self._stores.get(key)
+        if existing is not None:
+            return existing
         watch: dict[str, str | None] = {}
         for family, table in cached.items():
             policy = self._config.families[family]
@@ -254,27 +244,40 @@ class RealtimeCache:
         feed = None
         if watch:
             try:
-                feed = binding.change_feed()
+                feed = binding.change_feed()  # the contract: it does not talk to the storage
             except Exception:
-                log.exception("cache %s: ara_change_feed failed; rows kept by ttl", store.label)
-        if feed is not None:
-            store.watch(watch, feed.kind)
-            watcher = Watcher(store, feed, self.limits.poll_interval)
-            with self.lock:
+                log.exception("cache %s: ara_change_feed failed; rows kept by ttl", binding.label)
+        with self.lock:
+            existing = self._stores.get(key)
+            if existing is not None:  # another thread bound the same backend meanwhile
+                return existing
+            store = Store(
+                self,
+                binding.label,
+                case_insensitive=binding.capabilities.case_insensitive,
+                connection=binding.connection,
+                owner=weakref.ref(binding.realtime),
+            )
+            if feed is not None:
+                store.watch(watch, feed.kind)
+                watcher = Watcher(store, feed, self.limits.poll_interval)
                 self._watchers[key] = watcher
-            watcher.start()
-        else:
-            strict = sorted(f for f in cached if self._config.families[f].coherence == "feed")
-            if strict:
-                log.warning(
-                    "cache %s: coherence = feed for %s, but driver %r has no change feed: "
-                    "their rows are not cached",
-                    store.label,
-                    ", ".join(strict),
-                    binding.driver,
-                )
-                store.watch({cached[f]: None for f in strict}, "none")
-                store.set_feed("down")
+                watcher.start()
+            else:
+                strict = sorted(f for f in cached if self._config.families[f].coherence == "feed")
+                if strict:
+                    log.warning(
+                        "cache %s: coherence = feed for %s, but driver %r has no change feed: "
+                        "their rows are not cached",
+                        store.label,
+                        ", ".join(strict),
+                        binding.driver,
+                    )
+                    store.watch({cached[f]: None for f in strict}, "none")
+                    store.set_feed("down")
+            self._stores[key] = store  # published ready: no call sees it half set up
+        # the Realtime may be dropped without close(): the store goes with it
+        weakref.finalize(binding.realtime, self._drop_store, key)
         if self.limits.stats_dir is not None:
             self._maintenance_thread()
         return store
