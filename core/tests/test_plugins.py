@@ -137,8 +137,7 @@ def test_a_project_driver_not_installed_names_its_distribution(
     with pytest.raises(ConfigError) as info:
         rt.load("peers", name="a")
     assert f"provided by the distribution {dist}" in str(info.value)
-    assert f"pip install {dist}" in str(info.value)
-    assert f"./{folder}" in str(info.value)
+    assert f"pip install ./core ./{folder}" in str(info.value)
 
 
 class Counter:
@@ -473,3 +472,16 @@ def test_connection_driver_derives_operations_from_methods(plugins: Plugins) -> 
         rt.destroy("things", "name", "x")
     assert {i.name: i for i in plugins.describe()}["shelf"].capabilities == driver.capabilities
     assert rt.capabilities("things") == driver.capabilities
+
+
+def test_a_connection_method_named_static_is_warned_about() -> None:
+    from ara_realtime import Connection
+    from ara_realtime.driver import supported_operations
+
+    class Old(Connection):
+        def static(self, table: str, filename: str) -> list[tuple[str, str, str, int, int]]:
+            return []
+
+    with pytest.warns(DeprecationWarning, match=r"static\(\) is not an operation"):
+        ops = supported_operations(Old)
+    assert "load_static" not in ops

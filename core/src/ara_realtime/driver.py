@@ -23,6 +23,7 @@ subclass may override any hook.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -119,6 +120,14 @@ def supported_operations(cls: type) -> frozenset[Operation]:
     For a :class:`Connection` subclass, the methods it overrides (``update`` comes with
     ``update2``; ``unload`` always works); for any other class, the methods it has.
     """
+    own_load_static = getattr(cls, "load_static", None) not in (None, Connection.load_static)
+    if callable(getattr(cls, "static", None)) and not own_load_static:
+        # ara-realtime 0.1.0's operation name; the method was always load_static
+        warnings.warn(
+            f"{cls.__qualname__}.static() is not an operation: the method is load_static()",
+            DeprecationWarning,
+            stacklevel=3,
+        )
     if issubclass(cls, Connection):
         ops = {op for op in ALL_OPERATIONS if getattr(cls, op) is not getattr(Connection, op)}
         if "update2" in ops:

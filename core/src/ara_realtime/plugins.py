@@ -299,8 +299,8 @@ class Plugins:
             dist, folder = provider
             return (
                 f"driver {name!r} is not installed: it is provided by the distribution {dist} "
-                f"(pip install {dist}, or from a clone of ara-realtime: "
-                f"pip install ./core ./{folder}); installed: {known}"
+                f"(from a clone of ara-realtime: pip install ./core ./{folder}); "
+                f"installed: {known}"
             )
         return (
             f"no driver named {name!r} is installed (drivers register under the entry-point "

@@ -19,7 +19,14 @@ from typing import Any
 from .binding import Binding
 from .capabilities import Capabilities
 from .changes import ChangeFeed
-from .conditions import Condition, ConditionsArg, parse_conditions, parse_pair, parse_values
+from .conditions import (
+    Condition,
+    ConditionsArg,
+    check_value,
+    parse_conditions,
+    parse_pair,
+    parse_values,
+)
 from .conf import Config
 from .datatypes import RequirementSpec, Row, parse_requirements
 from .errors import BackendError, ConfigError, NotSupported, QueryError
@@ -648,6 +655,9 @@ class Realtime:
 
         ``#include`` lines and rows go through the same look-up.
         """
+        check_value(name, "file name")  # NUL, lone surrogates: a QueryError before any I/O
+        if not name:
+            raise QueryError("load_config needs a file name")
         return self._load_config(name, ())
 
     def _load_config(self, name: str, stack: tuple[str, ...]) -> Config:

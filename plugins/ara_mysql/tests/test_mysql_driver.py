@@ -128,6 +128,9 @@ def test_res_config_mysql_conf_sections(tmp_path: Path) -> None:
         "password": "s3cret-pw",
         "charset": "utf8mb4",
         "ssl": {"ca": "/ca.pem"},
+        "connect_timeout": 5,
+        "read_timeout": 3,
+        "write_timeout": 3,
     }
     other = read_config("other", {}, tmp_path)
     assert other.connect_args["unix_socket"] == "/run/my.sock"

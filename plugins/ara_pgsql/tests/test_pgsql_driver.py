@@ -158,6 +158,7 @@ def test_res_pgsql_conf_general_and_database_sections(tmp_path: Path) -> None:
         "password": "s3cret-pw",
         "application_name": "pbx",
         "sslmode": "require",
+        "connect_timeout": "5",
     }
     assert spec.settings.requirements == "createchar" and spec.settings.codec
     other = read_config("other", {}, conf)
@@ -174,7 +175,8 @@ def test_modern_keys_socket_and_url(tmp_path: Path) -> None:
     assert spec.connect_args["host"] == "/run/postgresql" and "password" not in spec.connect_args
     url = read_config("x", {"url": "postgresql://u:pw@h:1/d", "sslrootcert": "/ca.pem"}, None)
     assert url.url.drivername == "postgresql+psycopg" and url.url.host == "h"
-    assert url.connect_args == {"sslrootcert": "/ca.pem"} and "pw" not in url.label
+    assert url.connect_args == {"sslrootcert": "/ca.pem", "connect_timeout": "5"}
+    assert "pw" not in url.label
     with pytest.raises(ConfigError, match="psycopg 3"):
         read_config("x", {"url": "postgresql+psycopg2://u@h/d"}, None)
 

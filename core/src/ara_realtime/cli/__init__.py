@@ -35,6 +35,7 @@ from ._output import (
     _flush,
     _Out,
     _OutputClosed,
+    _write,
 )
 from ._parser import _parse, _parser
 
@@ -86,7 +87,7 @@ def _holding_warnings() -> Iterator[_HeldWarnings]:
     finally:
         root.removeHandler(held)
         for record in held.records:
-            print(f"{PROG}: warning: {record.getMessage()}", file=sys.stderr)
+            _write(sys.stderr, f"{PROG}: warning: {record.getMessage()}\n")
 
 
 def _failure(exc: RealtimeError) -> tuple[int, str]:
@@ -114,7 +115,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if error is None:
         return status
     status, message = _failure(error)
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    _write(sys.stderr, f"{PROG}: error: {message}\n")
     return status
 
 

@@ -48,9 +48,22 @@ def _output_guard() -> Iterator[None]:
         raise _OutputClosed from None
 
 
+#: Output is written in pieces this large: a single write larger than a pipe holds can return
+#: short when the reader leaves (``| head -1``) and CPython then drops the rest silently,
+#: where the next piece's write reports the closed pipe.
+_CHUNK = 64 * 1024
+
+
 def _write(stream: SupportsWrite[str], text: str) -> None:
     with _output_guard():
-        stream.write(text)
+        if len(text) <= _CHUNK:
+            stream.write(text)
+            return
+        flush = getattr(stream, "flush", None)
+        for start in range(0, len(text), _CHUNK):
+            stream.write(text[start : start + _CHUNK])
+            if flush is not None:
+                flush()
 
 
 def _flush(stream: TextIO) -> None:
@@ -59,33 +72,62 @@ def _flush(stream: TextIO) -> None:
 
 
 def _discard_stdout() -> None:
-    """Point standard output at devnull so the interpreter's final flush cannot fail again.
+    """Point standard output (and error, if it is the one closed) at devnull, so the
+    interpreter's final flush cannot fail again.
 
     The recipe of Python's documentation (signal module, "Note on SIGPIPE").
     """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # a replaced stream (tests, embedding)
+            continue
+        if stream is sys.stderr and not _closed(fd):
+            continue
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
+
+
+def _closed(fd: int) -> bool:
+    """True if writing to ``fd`` fails with a closed pipe."""
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # a replaced stream (tests, embedding)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
+        os.write(fd, b"")
+    except BrokenPipeError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _is_terminal(stream: TextIO) -> bool:
     try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _has_rich() -> bool:
+    try:
+        import rich  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
 
 
 class _Out:
-    """Renders results as JSON, Asterisk's plain text, or a rich table when available."""
+    """Renders results as JSON, Asterisk's plain text, or a rich table on a terminal.
+
+    ``auto`` is a table when the output is a terminal and rich is installed, else plain text:
+    a table squeezed into 80 columns is unreadable in a pipe or a file.
+    """
 
     def __init__(self, mode: str, stream: TextIO) -> None:
         self.stream = stream
         if mode == "auto":
-            try:
-                import rich  # noqa: F401, PLC0415
-            except ImportError:
-                mode = "plain"
-            else:
-                mode = "table"
+            mode = "table" if _is_terminal(stream) and _has_rich() else "plain"
         self.mode = mode
 
     def write(self, text: str) -> None:

@@ -217,11 +217,15 @@ class DBAPIConnection(TableCache):
     ) -> Any:
         """Execute on a pooled connection; a lost connection is replaced and a read retried once.
 
+        A call with no answer within its connection's deadline (``query_timeout``) is cut by
+        the watchdog (:mod:`ara_realtime.sql.deadline`) and never retried.
         ``where`` is ``(table, family)`` for error messages.
         """
         if self.max_statement_bytes is not None:
             self._check_size(sql, params, where)
         conn = pool.acquire()
+        watch = conn.watch
+        watch.arm()
         try:
             cur = conn.cursor
             if self._plain_execute:
@@ -237,12 +241,19 @@ class DBAPIConnection(TableCache):
             else:
                 result = None
         except Exception as exc:
-            kind = self.classify(exc)
+            cut = watch.disarm()
+            kind = "lost" if cut else self.classify(exc)
+            if kind == "lost" and (cut or watch.late()):  # out of time, no retry
+                pool.discard(conn)
+                raise watch.error(self.label) from None
             error = self._failed(pool, conn, exc, kind, where)
             if retry and kind == "lost":
                 log.info("%s: connection lost (%s); retrying the read once", self.label, error)
                 return self._run(pool, sql, params, want, where, retry=False)
             raise error from None
+        if watch.disarm():  # cut as the answer came: the connection is done
+            pool.discard(conn)
+            return result
         pool.release(conn)
         return result
 

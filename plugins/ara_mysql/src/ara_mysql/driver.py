@@ -154,6 +154,12 @@ class MySQLConnection(SQLAlchemyConnection):
         args: tuple[Any, ...] = getattr(exc, "args", ())
         return bool(args) and args[0] in _QUERY_ERRORS
 
+    def socket_of(self, dbapi_connection: Any) -> int | None:
+        sock = getattr(dbapi_connection, "_sock", None)  # PyMySQL has no fileno()
+        if sock is not None:
+            return int(sock.fileno())
+        return int(dbapi_connection.fileno())  # mysqlclient
+
     def version_text(self, answer: str) -> str:
         return answer if "MariaDB" in answer else f"MySQL {answer}"
 

@@ -17,8 +17,10 @@ the cache keeps its rows by ``ttl`` alone.
 :meth:`PgsqlChangeFeed.subscribe` opens a connection of its own (through the driver's engine,
 so with the same settings, then detached from its pool), sets TCP keep-alives and a user
 timeout on it (a peer that vanished without closing is noticed in about 10 seconds), and
-``LISTEN``s. Notifications are not replicated to standby servers: with a ``read/write`` pair
-the feed listens on the writer, where changes are committed.
+``LISTEN``s. Every statement it runs is bounded by the driver's ``query_timeout`` (the
+driver's watchdog cuts a stalled one), the wait for notifications by its own timeout.
+Notifications are not replicated to standby servers: with a ``read/write`` pair the feed
+listens on the writer, where changes are committed.
 """
 
 from __future__ import annotations
@@ -114,6 +116,10 @@ class PgsqlChangeFeed(ChangeFeed):
 
     # -- a connection of its own ----------------------------------------------------------
 
+    def _bounded(self, conn: psycopg.Connection[Any]) -> contextlib.AbstractContextManager[None]:
+        """A block of statements on ``conn`` under the driver's ``query_timeout``."""
+        return self.connection.writer.watches.of(conn).bounded(self.connection.label)
+
     def _connect(self) -> psycopg.Connection[Any]:
         """A new connection with the driver's settings, owned by the caller (not pooled)."""
         engine = self.connection.writer.engine
@@ -144,7 +150,7 @@ class PgsqlChangeFeed(ChangeFeed):
         try:
             for table, key in tables.items():
                 try:
-                    with conn.transaction():
+                    with self._bounded(conn), conn.transaction():
                         self._install(conn, table, key)
                 except psycopg.Error as exc:
                     raise self._error(exc, table) from None
@@ -190,7 +196,7 @@ class PgsqlChangeFeed(ChangeFeed):
         try:
             for table in tables:
                 try:
-                    with conn.transaction():
+                    with self._bounded(conn), conn.transaction():
                         for name in TRIGGERS:
                             conn.execute(
                                 sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
@@ -208,14 +214,15 @@ class PgsqlChangeFeed(ChangeFeed):
         conn = self._connect()
         try:
             out = set()
-            for table in tables:
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
-                    "AND tgname = ANY(%s) AND NOT tgisinternal",
-                    (_quoted(table), list(TRIGGERS)),
-                ).fetchone()
-                if row is not None and row[0] == len(TRIGGERS):
-                    out.add(table)
+            with self._bounded(conn):
+                for table in tables:
+                    row = conn.execute(
+                        "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+                        "AND tgname = ANY(%s) AND NOT tgisinternal",
+                        (_quoted(table), list(TRIGGERS)),
+                    ).fetchone()
+                    if row is not None and row[0] == len(TRIGGERS):
+                        out.add(table)
             return frozenset(out)
         except psycopg.Error as exc:
             raise BackendError(f"{self.connection.label}: {self.connection.reason(exc)}") from None
@@ -238,9 +245,11 @@ class _Listener(Subscription):
         self._label = feed.connection.label
         self._codec = feed.connection.codec
         self._conn = feed._connect()
+        self._feed = feed
         try:
             _keepalive(self._conn)
-            self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+            with feed._bounded(self._conn):
+                self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         except psycopg.Error as exc:
             self._conn.close()
             raise BackendError(f"{self._label}: cannot listen: {_reason(exc)}") from None
@@ -258,7 +267,8 @@ class _Listener(Subscription):
                     lost |= self._take(note.payload, out)
                 self._used = time.monotonic()
             elif time.monotonic() - self._used > _PING_AFTER:
-                conn.execute("SELECT 1")  # a connection the server closed says so now
+                with self._feed._bounded(conn):  # a connection the server closed says so now
+                    conn.execute("SELECT 1")
                 self._used = time.monotonic()
         except psycopg.Error as exc:
             raise BackendError(f"{self._label}: listening: {_reason(exc)}") from None
