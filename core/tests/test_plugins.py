@@ -314,7 +314,7 @@ def test_every_hook_is_documented_and_tested() -> None:
     repo = Path(__file__).resolve().parents[2]
     docs = (repo / "docs" / "hooks.md").read_text()
     hooks = [n for n in dir(hookspecs) if n.startswith("ara_")]
-    assert len(hooks) == 13
+    assert len(hooks) == 15
     for hook in hooks:
         assert f"## `{hook}" in docs, f"{hook} has no section in docs/hooks.md"
         assert textwrap.dedent(getattr(hookspecs, hook).__doc__ or "").strip()
@@ -375,6 +375,15 @@ def test_every_hook_is_reached_through_the_api(driver: str, tmp_path: Path) -> N
             lifecycle.append("ara_status")
             return (yield)
 
+        @hookimpl(wrapper=True)
+        def ara_change_feed(self):  # type: ignore[no-untyped-def]
+            lifecycle.append("ara_change_feed")
+            return (yield)
+
+        @hookimpl
+        def ara_bind(self, binding):  # type: ignore[no-untyped-def]
+            lifecycle.append("ara_bind")
+
     plugins.add_plugin(Spy(), name="spy")
     db = f"hooks-{tmp_path.name}"
     rt = Realtime(
@@ -408,13 +417,29 @@ def test_every_hook_is_reached_through_the_api(driver: str, tmp_path: Path) -> N
     rt.load_config("s.conf")
     (status,) = rt.status()
     assert status.state == "up"
+    ((_, _, feed),) = rt.change_feeds("p")
+    assert feed is not None and feed.kind in ("notify", "poll")
     rt.close()
-    lifecycle_hooks = ("ara_connect", "ara_close", "ara_capabilities", "ara_status")
+    lifecycle_hooks = (
+        "ara_connect",
+        "ara_close",
+        "ara_capabilities",
+        "ara_status",
+        "ara_change_feed",
+        "ara_bind",
+    )
     operation_hooks = [
         n for n in dir(hookspecs) if n.startswith("ara_") and n not in lifecycle_hooks
     ]
     assert sorted(set(recorder.seen)) == sorted(operation_hooks)
-    assert lifecycle == ["ara_connect", "ara_capabilities", "ara_status", "ara_close"]
+    assert lifecycle == [
+        "ara_connect",
+        "ara_capabilities",
+        "ara_bind",
+        "ara_status",
+        "ara_change_feed",
+        "ara_close",
+    ]
     memory.reset(db)
 
 

@@ -42,6 +42,7 @@ AREA_TITLES: dict[str, str] = {
     "failover": "backend down, priorities, recovery",
     "concurrency": "threads on disjoint and shared keys",
     "capabilities": "declared capabilities match behaviour",
+    "changes": "the change feed reports every change by anyone",
     "stateful": "random operation sequences against the model",
 }
 AREAS: tuple[str, ...] = tuple(AREA_TITLES)

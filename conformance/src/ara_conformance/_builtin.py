@@ -103,9 +103,7 @@ class MemoryTarget(Target):
             return [dict(r) for r in st.tables[table].rows]
 
     def write_raw(self, database: str, table: str, row: Mapping[str, str | None]) -> None:
-        st = memory.store(database)
-        with st.lock:
-            st.tables[table].rows.append({k: v for k, v in row.items() if v is not None})
+        memory.store(database).insert_raw(table, row)
 
     def drop_table(self, database: str, table: str) -> None:
         st = memory.store(database)

@@ -394,6 +394,12 @@ class Session:
         """A ``Realtime`` mapping every family to ``role``'s table only."""
         return self._direct[role]
 
+    def another(self, role: str | None = None) -> Realtime:
+        """Another ``Realtime`` on ``role``'s tables (default: the first role), with
+        connections of its own, as a second process would have; closed with the session."""
+        role = role or self.roles[0]
+        return self._realtime({f: [role] for (r, f) in self.specs if r == role}, None)
+
     # -- the back door --------------------------------------------------------------------
 
     def raw(self, family: str, role: str = "main") -> list[dict[str, Any]]:

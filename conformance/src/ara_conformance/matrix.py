@@ -27,6 +27,7 @@ _CAPABILITY_ROWS = (
     ("codec", "^XX codec"),
     ("require_create", "require creates tables"),
     ("max_value_length", "longest value"),
+    ("change_feed", "change feed"),
 )
 
 

@@ -19,6 +19,7 @@ breaks it.
 from __future__ import annotations
 
 from .standard.capabilities import CapabilityTests
+from .standard.changes import ChangesTests
 from .standard.codec import CodecTests
 from .standard.concurrency import ConcurrencyTests
 from .standard.conditions import ConditionsTests
@@ -34,6 +35,7 @@ from .standard.writes import WritesTests
 
 __all__ = [
     "TestCapabilities",
+    "TestChanges",
     "TestCodec",
     "TestConcurrency",
     "TestConditions",
@@ -62,6 +64,7 @@ class ConformanceTests(
     FailoverTests,
     ConcurrencyTests,
     CapabilityTests,
+    ChangesTests,
     StatefulTests,
 ):
     """Every standard test: subclass it and give an ``ara_target`` fixture."""
@@ -115,6 +118,10 @@ class TestConcurrency(ConcurrencyTests):
 
 
 class TestCapabilities(CapabilityTests):
+    pass
+
+
+class TestChanges(ChangesTests):
     pass
 
 

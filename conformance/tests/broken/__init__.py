@@ -15,6 +15,7 @@ the failure message), tests that must still pass, and the suite classes to run.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 import time
@@ -28,6 +29,7 @@ from ara_jsonfile.conformance import JsonFileTarget
 
 from ara_conformance import Model, TableSpec, Target
 from ara_realtime import BackendError, Capabilities, QueryError, Realtime, hookimpl
+from ara_realtime.changes import Change, ChangeFeed, Subscription
 from ara_realtime.conditions import Condition
 from ara_realtime.datatypes import Requirement, Row, StaticRow
 from ara_realtime.plugins import Plugins
@@ -84,6 +86,13 @@ class RefConnection:
         self.lock = threading.RLock()
         self.fold = fold
         self.numbers = numbers
+        #: change-feed subscriptions (only drivers declaring a feed make any)
+        self.subscribers: list[RefSubscription] = []
+
+    def changed(self, table: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
+        """Tell the subscribers: rows ``old`` became ``new`` (their names are the keys)."""
+        for sub in list(self.subscribers):
+            sub.deliver(table, [r.get("name", "") for r in old], [r.get("name", "") for r in new])
 
     def table(self, family: str, name: str) -> RefTable:
         try:
@@ -121,19 +130,28 @@ class RefConnection:
             t = self.table(family, table)
             t.check(family, [c.column for c in conds])
             t.check(family, [c for c, _ in values])
-            return t.model.update(_triples(conds), dict(values))
+            old = [dict(r) for r in t.model.select(_triples(conds))]
+            count = t.model.update(_triples(conds), dict(values))
+            new = [{**r, **{k: v for k, v in values if k == "name"}} for r in old]
+            self.changed(table, old, new)
+            return count
 
     def store(self, family: str, table: str, values: Values) -> int:
         with self.lock:
             t = self.table(family, table)
             t.check(family, [c for c, _ in values])
-            return t.model.store(dict(values))
+            count = t.model.store(dict(values))
+            self.changed(table, [], [dict(values)])
+            return count
 
     def destroy(self, family: str, table: str, conds: Conds) -> int:
         with self.lock:
             t = self.table(family, table)
             t.check(family, [c.column for c in conds])
-            return t.model.destroy(_triples(conds))
+            old = [dict(r) for r in t.model.select(_triples(conds))]
+            count = t.model.destroy(_triples(conds))
+            self.changed(table, old, [])
+            return count
 
     def load_static(self, table: str, filename: str) -> list[StaticRow]:
         with self.lock:
@@ -262,8 +280,11 @@ class DriverTarget(Target):
         return [dict(r) for r in self.driver_object.connection(database).tables[table].model.rows]
 
     def write_raw(self, database: str, table: str, row: Mapping[str, str | None]) -> None:
-        model = self.driver_object.connection(database).tables[table].model
-        model.rows.append({k: v for k, v in row.items() if v})
+        connection = self.driver_object.connection(database)
+        stored = {k: v for k, v in row.items() if v}
+        with connection.lock:
+            connection.tables[table].model.rows.append(stored)
+            connection.changed(table, [], [stored])
 
 
 # -- broken variants of the reference driver ----------------------------------------------
@@ -478,6 +499,91 @@ class Nothing(Driver):
     """A correct driver declaring no operation: only the declaration checks run."""
 
     caps = Capabilities()
+
+
+# -- change feeds -------------------------------------------------------------------------
+
+
+class RefSubscription(Subscription):
+    """Changes queued by the writers (under the connection's lock, in commit order)."""
+
+    def __init__(self, connection: RefConnection, tables: Mapping[str, str | None]) -> None:
+        self.connection = connection
+        self.tables = frozenset(tables)
+        self.queue: queue.SimpleQueue[Change] = queue.SimpleQueue()
+        with connection.lock:
+            connection.subscribers.append(self)
+
+    def deliver(self, table: str, old: list[str], new: list[str]) -> None:
+        if table in self.tables:
+            self.queue.put(Change(table, "name", frozenset(old + new)))
+
+    def wait(self, timeout: float) -> list[Change] | None:
+        try:
+            out = [self.queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                out.append(self.queue.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        with self.connection.lock:
+            if self in self.connection.subscribers:
+                self.connection.subscribers.remove(self)
+
+
+class RefFeed(ChangeFeed):
+    kind = "notify"
+
+    def __init__(self, connection: RefConnection, subscription: type[RefSubscription]) -> None:
+        self.connection = connection
+        self.subscription = subscription
+
+    def subscribe(self, tables: Mapping[str, str | None], *, interval: float) -> Subscription:
+        return self.subscription(self.connection, tables)
+
+
+class WithFeed(Driver):
+    """A correct driver with a change feed (writes push changes naming old and new keys)."""
+
+    caps = Capabilities.full(require_create=True, change_feed="notify")
+    subscription = RefSubscription
+
+    @hookimpl
+    def ara_change_feed(self, connection: RefConnection) -> ChangeFeed:
+        return RefFeed(connection, self.subscription)
+
+
+class _NewKeysOnly(RefSubscription):
+    def deliver(self, table: str, old: list[str], new: list[str]) -> None:
+        super().deliver(table, [], new or old)
+
+
+class FeedForgetsOldKeys(WithFeed):
+    """Changes name the rows' new keys only: a renamed row's old key stays cached."""
+
+    subscription = _NewKeysOnly
+
+
+class _LastOnly(RefSubscription):
+    def wait(self, timeout: float) -> list[Change] | None:
+        got = super().wait(timeout)
+        return got[-1:] if got else got
+
+
+class FeedKeepsTheLast(WithFeed):
+    """Each wait returns the last change queued and drops the others, without saying so."""
+
+    subscription = _LastOnly
+
+
+class FeedNotReturned(Driver):
+    """Declares a change feed but implements no ara_change_feed hook."""
+
+    caps = Capabilities.full(require_create=True, change_feed="poll")
 
 
 # -- values pasted into SQL ---------------------------------------------------------------
@@ -868,6 +974,39 @@ BROKEN: tuple[Case, ...] = (
             "test_like_with_a_trailing_backslash_is_an_error",
         ),
         unsupported=("test_hostile_values_round_trip", "test_random_operation_sequences"),
+    ),
+    _case(
+        "feed",
+        WithFeed,
+        ("ChangesTests",),
+        fail={},
+        passes=(
+            "test_the_feed_is_what_the_driver_declares",
+            "test_another_realtimes_writes_are_reported",
+            "test_a_write_beside_the_driver_is_reported",
+            "test_a_burst_of_writes_is_reported_in_full",
+            "test_a_cache_on_top_sees_another_realtimes_change",
+        ),
+    ),
+    _case(
+        "feed-forgets-old-keys",
+        FeedForgetsOldKeys,
+        ("ChangesTests",),
+        fail={"test_another_realtimes_writes_are_reported": "update renaming a (old and new key)"},
+        passes=("test_a_write_beside_the_driver_is_reported",),
+    ),
+    _case(
+        "feed-keeps-the-last",
+        FeedKeepsTheLast,
+        ("ChangesTests",),
+        fail={"test_a_burst_of_writes_is_reported_in_full": "50 updates in a row"},
+        passes=("test_the_feed_is_what_the_driver_declares",),
+    ),
+    _case(
+        "feed-not-returned",
+        FeedNotReturned,
+        ("ChangesTests",),
+        fail={"test_the_feed_is_what_the_driver_declares": "ara_change_feed returned None"},
     ),
     _case(
         "nothing",

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, cast, get_args
 
+from .changes import ChangeFeedKind
+
 __all__ = [
     "ALL_OPERATIONS",
     "WRITE_OPERATIONS",
@@ -74,6 +76,9 @@ class Capabilities:
     max_value_length: int | None = None
     #: How ``uinteger8`` columns compare and sort (the contract says numerically).
     uint64_order: Uint64Order = "numeric"
+    #: How ``ara_change_feed`` reports rows changed by anyone: pushed by the storage
+    #: (``"notify"``), found by asking it at an interval (``"poll"``), or not at all.
+    change_feed: ChangeFeedKind = "none"
     #: Free-text reasons for each deviation, keyed by field name, shown in reports.
     notes: Mapping[str, str] = field(default_factory=dict)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .capabilities import ALL_OPERATIONS, Capabilities, Operation
+from .changes import ChangeFeed
 from .conditions import Condition
 from .datatypes import Requirement, Row, StaticTuple
 from .errors import NotSupported
@@ -107,6 +108,10 @@ class Connection:
     def status(self) -> Mapping[str, Any]:
         """What the storage says about itself (``ara_status``): server, pools, detail."""
         return {}
+
+    def change_feed(self) -> ChangeFeed | None:
+        """How the storage reports changes (``ara_change_feed``); ``None``: it cannot."""
+        return None
 
 
 def supported_operations(cls: type) -> frozenset[Operation]:
@@ -201,6 +206,11 @@ class ConnectionDriver(Generic[C]):
     def ara_status(self, connection: C) -> Mapping[str, Any]:
         status = getattr(connection, "status", None)
         return status() if status is not None else {}
+
+    @hookimpl
+    def ara_change_feed(self, connection: C) -> ChangeFeed | None:
+        feed = getattr(connection, "change_feed", None)
+        return feed() if feed is not None else None
 
     @hookimpl
     def ara_load(

@@ -25,13 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from .capabilities import Capabilities
+from .changes import ChangeFeed
 from .conditions import Condition
 from .datatypes import Requirement, Row, StaticTuple
+
+if TYPE_CHECKING:
+    from .binding import Binding
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -86,6 +90,30 @@ def ara_status(connection: Any) -> Mapping[str, Any]:
     backend answers.
 
     :raises BackendError: the storage cannot be reached.
+    """
+
+
+@hookspec(firstresult=True)
+def ara_change_feed(connection: Any) -> ChangeFeed | None:
+    """How the storage reports rows changed by anyone (other processes included).
+
+    Optional. Return a :class:`~ara_realtime.changes.ChangeFeed` (``kind`` ``"notify"`` or
+    ``"poll"``, matching ``Capabilities.change_feed``), or ``None`` when this connection's
+    storage cannot report changes. Must not talk to the storage: the feed does, when used.
+    See :mod:`ara_realtime.changes` for what a feed promises.
+    """
+
+
+@hookspec
+def ara_bind(binding: Binding) -> None:
+    """Wrap a backend's operations once, when the core binds them (plugins, not drivers).
+
+    Called each time the core binds a backend's operations: when its connection has opened,
+    and again after a plugin was added or removed. ``binding.ops`` maps each operation to the
+    callable the core will call directly, without hook dispatch, on every call
+    (``(family, table, *args)``; ``load_static``: ``(table, filename)``); an implementation
+    replaces entries with its own wrappers. Every plugin's implementation runs, in pluggy's
+    order (the last registered first), each seeing what the previous ones left.
     """
 
 

@@ -53,7 +53,15 @@ _CORE_DIST = "ara-realtime"
 
 #: Hook name per operation (the names ``Capabilities.operations`` uses).
 OPERATION_HOOKS: dict[str, str] = {op: hook_name(op) for op in ALL_OPERATIONS}
-_DRIVER_ONLY_HOOKS = ("ara_connect", "ara_close", "ara_capabilities", "ara_status")
+_DRIVER_ONLY_HOOKS = (
+    "ara_connect",
+    "ara_close",
+    "ara_capabilities",
+    "ara_status",
+    "ara_change_feed",
+)
+#: Hooks plugins implement plainly (not as wrappers): called once per binding, not per call.
+_BIND_HOOK = "ara_bind"
 
 #: The project's own drivers that are not part of the core: driver name -> distribution and
 #: its folder in a clone (for the message when a mapping names one that is not installed).
@@ -89,10 +97,21 @@ class DriverHooks:
     the hook; without wrappers it is the driver's function itself. :attr:`direct` names the
     operations whose hook only forwards to the connection's method of the same name (a
     :class:`~ara_realtime.driver.ConnectionDriver` with nothing wrapping the hook): the core
-    calls that method directly.
+    calls that method directly. :attr:`bind` calls every plugin's ``ara_bind`` (``None``
+    when no plugin implements it).
     """
 
-    __slots__ = ("_ops", "capabilities", "close", "connect", "direct", "name", "status")
+    __slots__ = (
+        "_ops",
+        "bind",
+        "capabilities",
+        "change_feed",
+        "close",
+        "connect",
+        "direct",
+        "name",
+        "status",
+    )
 
     def __init__(
         self,
@@ -105,6 +124,8 @@ class DriverHooks:
         self.close = callers["ara_close"]
         self.capabilities = callers["ara_capabilities"]
         self.status = callers["ara_status"]
+        self.change_feed = callers["ara_change_feed"]
+        self.bind = callers.get(_BIND_HOOK)
         self._ops = {op: callers[hook] for op, hook in OPERATION_HOOKS.items()}
         self.direct = direct
 
@@ -185,9 +206,11 @@ class Plugins:
     def add_plugin(self, plugin: object, name: str | None = None) -> str:
         """Register a plugin that wraps or intercepts every driver's calls.
 
-        Each hook it implements must be a wrapper (``@hookimpl(wrapper=True)``) or an
-        interceptor (``@hookimpl(tryfirst=True)`` returning ``None`` to let the driver answer,
-        anything else to answer instead, as a cache does).
+        Each operation or connection hook it implements must be a wrapper
+        (``@hookimpl(wrapper=True)``) or an interceptor (``@hookimpl(tryfirst=True)`` returning
+        ``None`` to let the driver answer, anything else to answer instead); ``ara_bind`` is
+        implemented plainly (it wraps the bound operations once, see
+        :class:`~ara_realtime.binding.Binding`).
 
         :return: the name it was registered under (for :meth:`remove_plugin`).
         """
@@ -195,7 +218,11 @@ class Plugins:
             registered = self._register(plugin, name, kind="plugin")
             for impl_hook in self.pm.get_hookcallers(plugin) or []:
                 for impl in impl_hook.get_hookimpls():
-                    if impl.plugin is not plugin or _is_plugin_impl(impl):
+                    if (
+                        impl.plugin is not plugin
+                        or _is_plugin_impl(impl)
+                        or impl_hook.name == _BIND_HOOK
+                    ):
                         continue
                     self.pm.unregister(plugin)
                     raise ConfigError(
@@ -323,6 +350,14 @@ class Plugins:
                 and plugin.forwards(op)
             ):
                 direct.add(op)
+        binders = [
+            i
+            for i in getattr(self.pm.hook, _BIND_HOOK).get_hookimpls()
+            if i.plugin is plugin or i.plugin_name in self._extra_plugins
+        ]
+        if binders:
+            spec = getattr(self.pm.hook, _BIND_HOOK).spec
+            callers[_BIND_HOOK] = self._make_caller(_BIND_HOOK, spec.argnames, binders, plugin)
         return callers, frozenset(direct)
 
     def _make_caller(
@@ -412,6 +447,8 @@ def _redact(name: str, value: Any) -> Any:
         return list(value)
     if name == "connection":
         return type(value).__name__
+    if name == "binding":
+        return repr(value)
     return value
 
 

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .binding import Binding
 from .capabilities import Capabilities
+from .changes import ChangeFeed
 from .conditions import (
     Condition,
     ConditionsArg,
@@ -206,6 +208,8 @@ class Realtime:
         self._max_backoff = max_backoff
         self._exec_includes = exec_includes
         self._from_dir = False
+        #: ``realtime_cache.conf`` of the configuration directory is read (again on reload)
+        self._cache_file = False
         self._lock = threading.RLock()
         self._install(mappings_from(mappings))
 
@@ -214,12 +218,23 @@ class Realtime:
         cls,
         config_dir: str | os.PathLike[str],
         drivers: DriverSettings | None = None,
+        *,
+        cache: bool = True,
         **options: Any,
     ) -> Realtime:
-        """Read ``extconfig.conf`` in ``config_dir``; drivers read their ``res_*.conf`` there."""
+        """Read ``extconfig.conf`` in ``config_dir``; drivers read their ``res_*.conf`` there.
+
+        With ``cache`` (the default), ``realtime_cache.conf`` there, if it exists, switches
+        the realtime cache on for the families it names (see :mod:`ara_realtime.cache`).
+        """
         path = Path(config_dir)
         rt = cls(load_extconfig(path / "extconfig.conf"), drivers, config_dir=path, **options)
         rt._from_dir = True
+        if cache:
+            from .cache import configure_from_dir  # noqa: PLC0415  (only when configured)
+
+            rt._cache_file = True
+            configure_from_dir(rt)()
         return rt
 
     # -- set-up ---------------------------------------------------------------------------
@@ -280,17 +295,25 @@ class Realtime:
             backend.close(hooks)
 
     def reload(self) -> None:
-        """Re-read ``extconfig.conf`` (when built from a directory) and reopen connections.
+        """Re-read ``extconfig.conf`` (and ``realtime_cache.conf``, when built from a directory)
+        and reopen connections; what the cache held is dropped.
 
-        If the new file is invalid the old mappings stay in force and ``ConfigError`` is raised.
+        If a new file is invalid the old settings stay in force and ``ConfigError`` is raised.
         """
         with self._lock:
+            apply_cache: Callable[[], None] | None = None
             if self._from_dir:
                 assert self.config_dir is not None
                 new = load_extconfig(self.config_dir / "extconfig.conf")
+                if self._cache_file:
+                    from .cache import configure_from_dir  # noqa: PLC0415
+
+                    apply_cache = configure_from_dir(self)  # read now: a bad file changes nothing
             else:
                 new = self._mappings
             old = list(self._backends.values())
+            if apply_cache is not None:
+                apply_cache()
             self._install(new)  # new calls use new backends; then the old ones are closed
             self._close(old)
 
@@ -302,6 +325,26 @@ class Realtime:
         if backend.connection is None or backend.bound[0] != self._plugins.generation:
             self._bind(backend)
         return backend.capabilities
+
+    def change_feeds(self, family: str, /) -> list[tuple[str, str, ChangeFeed | None]]:
+        """``(backend, table, feed)`` for each backend mapping ``family``, by priority: the
+        driver's change feed for that connection (``ara_change_feed``), or ``None``.
+
+        Opens the connections; the feeds are not subscribed to (see :mod:`ara_realtime.changes`).
+        """
+        out: list[tuple[str, str, ChangeFeed | None]] = []
+        for route in self._routes_for(family):
+            backend = route.backend
+            hooks = self._plugins.hooks(backend.driver)
+            conn = backend.connection or backend.open(hooks)
+            feed = hooks.change_feed(conn) if hooks.change_feed is not None else None
+            if feed is not None and not isinstance(feed, ChangeFeed):
+                raise ConfigError(
+                    f"driver {backend.driver!r}: ara_change_feed returned "
+                    f"{type(feed).__name__}, not an ara_realtime.changes.ChangeFeed"
+                )
+            out.append((backend.label, route.table, feed))
+        return out
 
     def is_mapped(self, family: str) -> bool:
         """True if any mapping names ``family`` (driver installed or not)."""
@@ -322,10 +365,14 @@ class Realtime:
         """Open the backend if needed; a callable per supported operation, bound to it.
 
         A hook that only forwards to the connection's method becomes that bound method (one
-        frame less per call); any other hook is bound with ``functools.partial``.
+        frame less per call); any other hook is bound with ``functools.partial``. Plugins
+        implementing ``ara_bind`` may then wrap these callables (once, here).
         """
-        generation = self._plugins.generation
-        hooks = self._plugins.hooks(backend.driver)
+        while True:  # loading the driver is a change too: bind to the generation it made
+            generation = self._plugins.generation
+            hooks = self._plugins.hooks(backend.driver)
+            if generation == self._plugins.generation:
+                break
         conn = backend.connection
         if conn is None:
             conn = backend.open(hooks)
@@ -336,6 +383,25 @@ class Realtime:
                 continue
             method = getattr(conn, op, None) if op in hooks.direct else None
             ops[op] = method if method is not None else functools.partial(fn, conn)
+        if hooks.bind is not None:
+            tables = {
+                name: route.table
+                for name, routes in self._routes_lc.items()
+                for route in routes
+                if route.backend is backend
+            }
+            binding = Binding(
+                self,
+                backend.driver,
+                backend.database,
+                conn,
+                capabilities=backend.capabilities,
+                tables=tables,
+                ops=ops,
+                change_feed=hooks.change_feed,
+            )
+            hooks.bind(binding)
+            ops = binding.checked_ops()
         backend.bound = (generation, ops)
         return ops
 

@@ -10,9 +10,18 @@ import logging
 import platform
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..cache import (
+    CACHE_FILE,
+    FeedReport,
+    install_change_feeds,
+    read_cache_config,
+    read_stats_dir,
+    remove_change_feeds,
+)
 from ..errors import ConfigError, RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
@@ -24,12 +33,13 @@ Handler = Callable[[argparse.Namespace, _Out], int]
 RealtimeHandler = Callable[[Realtime, argparse.Namespace, _Out], int]
 
 
-def _with_realtime(run: RealtimeHandler) -> Handler:
-    """A command that works on the families of ``--config-dir``."""
+def _with_realtime(run: RealtimeHandler, *, cache: bool = False) -> Handler:
+    """A command that works on the families of ``--config-dir`` (one call each: the realtime
+    cache of ``realtime_cache.conf`` is left off unless the command is about it)."""
 
     @functools.wraps(run)
     def handler(args: argparse.Namespace, out: _Out) -> int:
-        with Realtime.from_config_dir(args.config_dir) as rt:
+        with Realtime.from_config_dir(args.config_dir, cache=cache) as rt:
             return run(rt, args, out)
 
     return handler
@@ -237,6 +247,135 @@ def _cmd_config_show(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     else:
         out.write(cfg.to_text())
     return EXIT_OK
+
+
+def _cmd_cache_stats(args: argparse.Namespace, out: _Out) -> int:
+    """Show the realtime cache's counters in every running process.
+
+    Hits, misses, answers served stale or despite a backend error, rows dropped by changes
+    and evictions, per family; and per backend, how changes made elsewhere reach the cache.
+    Processes write their counters to the stats_dir of realtime_cache.conf ([general]) every
+    stats_interval seconds; exit status 1 when no running process has written any.
+    """
+    path = Path(args.config_dir) / CACHE_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file: the realtime cache is not configured")
+    config = read_cache_config(path)
+    directory = config.limits.stats_dir
+    if directory is None:
+        raise ConfigError(
+            "stats_dir is not set: processes write their counters only where [general] "
+            "stats_dir names",
+            str(path),
+        )
+    found, gone = read_stats_dir(directory) if directory.is_dir() else ([], [])
+    if out.mode == "json":
+        out.json([s.to_dict() for s in found])
+        return EXIT_OK if found else EXIT_NOT_FOUND
+    if not found:
+        out.line(f"No running process has written cache counters to {directory}.")
+        return EXIT_NOT_FOUND
+    families = [
+        [
+            str(s.pid),
+            f.family,
+            str(f.hits),
+            str(f.misses),
+            "-" if f.hit_ratio is None else f"{f.hit_ratio:.1%}",
+            str(f.stale_hits + f.error_hits),
+            str(f.invalidations),
+            str(f.evictions),
+            str(f.entries),
+            _size(f.bytes),
+        ]
+        for s in found
+        for f in s.families
+    ]
+    out.table(
+        "Families",
+        [
+            "PID",
+            "Family",
+            "Hits",
+            "Misses",
+            "Hit ratio",
+            "Stale",
+            "Dropped",
+            "Evicted",
+            "Entries",
+            "Memory",
+        ],
+        families,
+    )
+    backends = [
+        [
+            str(s.pid),
+            b.backend,
+            b.feed,
+            ", ".join(f"{t} {state}" for t, state in b.tables.items()) or "-",
+            str(b.changes),
+            b.last_error or "-",
+        ]
+        for s in found
+        for b in s.backends
+    ]
+    out.table("Backends", ["PID", "Backend", "Feed", "Tables", "Changes", "Last error"], backends)
+    if gone:
+        out.line(f"({len(gone)} file(s) in {directory} left by processes that are gone)")
+    return EXIT_OK
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    size = n / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+def _feed_reports(reports: list[FeedReport], out: _Out) -> int:
+    if out.mode == "json":
+        out.json([asdict(r) for r in reports])
+    else:
+        out.table(
+            None,
+            ["Family", "Backend", "Table", "Feed", "Key", "Watched", "Error"],
+            [
+                [
+                    r.family,
+                    r.backend,
+                    r.table,
+                    r.feed,
+                    r.key or "-",
+                    "yes" if r.ready else "no",
+                    r.error or "-",
+                ]
+                for r in reports
+            ],
+        )
+    return EXIT_BACKEND if any(r.error for r in reports) else EXIT_OK
+
+
+def _cmd_cache_install(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Install what the storage needs to report changes to the cached families' tables.
+
+    On PostgreSQL: triggers that NOTIFY the listening caches of every change (by anyone),
+    naming each family's key column. FAMILY defaults to every family realtime_cache.conf
+    names. Storages that need nothing (SQLite) or cannot report changes are listed as they
+    are. Exit status 3 when installing failed on a backend.
+    """
+    return _feed_reports(install_change_feeds(rt, args.families or None), out)
+
+
+def _cmd_cache_remove(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
+    """Remove what cache install installed (the tables' change triggers).
+
+    FAMILY defaults to every family realtime_cache.conf names.
+    """
+    return _feed_reports(remove_change_feeds(rt, args.families or None), out)
 
 
 def _version_text() -> str:

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._commands import (
     Handler,
+    _cmd_cache_install,
+    _cmd_cache_remove,
+    _cmd_cache_stats,
     _cmd_config_export,
     _cmd_config_import,
     _cmd_config_show,
@@ -282,6 +285,12 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
         "KIND",
         "sippeers (sip.conf), iaxfriends (iax.conf), voicemail, queues or pjsip",
     ),
+    "cache_families": (
+        "families",
+        "*",
+        "FAMILY",
+        "families to act on (default: every family realtime_cache.conf names)",
+    ),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -314,10 +323,17 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("config export", _with_realtime(_cmd_config_export), None, "file output"),
     ("import", _with_realtime(_cmd_import), None, "kind conf_path dry_run replace drop_unknown"),
     ("export", _with_realtime(_cmd_export), None, "kind output"),
+    ("cache stats", _cmd_cache_stats, None, ""),
+    ("cache install", _with_realtime(_cmd_cache_install, cache=True), None, "cache_families"),
+    ("cache remove", _with_realtime(_cmd_cache_remove, cache=True), None, "cache_families"),
 )
 
 #: Words that only group commands.
-_GROUPS = {"show": "Show how families map to storage.", "config": "Static configuration files."}
+_GROUPS = {
+    "show": "Show how families map to storage.",
+    "config": "Static configuration files.",
+    "cache": "The realtime cache (realtime_cache.conf): its counters and change feeds.",
+}
 
 
 def _parser() -> _Parser:

@@ -4,12 +4,14 @@ Each database name is one store shared by every ``Realtime`` in the process (so 
 seed it and the code under test read it); :func:`reset` empties one or all stores. Tables are
 created by ``require`` (in any mode: there is no schema to protect) or by :func:`create_table`.
 Semantics are exactly the contract's: exact matching, code-point text order, integer columns
-(declared through ``require`` with an integer ``RQ`` type) compared numerically.
+(declared through ``require`` with an integer ``RQ`` type) compared numerically. Its change
+feed pushes each write to every subscriber in the process (the store is the process's own).
 """
 
 from __future__ import annotations
 
 import operator
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capabilities import Capabilities
+from ..changes import Change, ChangeFeed, Subscription
 from ..conditions import Condition, check_identifier, like_regex
 from ..datatypes import RQ, STATIC_COLUMNS, Requirement, Row, StaticRow
 from ..driver import Connection, ConnectionDriver
@@ -99,12 +102,21 @@ def _matches(table: _Table, row: Mapping[str, str], cond: Condition) -> bool:
 class MemoryStore(Connection):
     """One named in-memory database."""
 
-    CAPABILITIES = Capabilities.full(require_create=True)
+    CAPABILITIES = Capabilities.full(require_create=True, change_feed="notify")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.tables: dict[str, _Table] = {}
         self.lock = threading.RLock()
+        self.subscribers: list[_Subscription] = []
+
+    def change_feed(self) -> ChangeFeed:
+        return _Feed(self)
+
+    def _changed(self, table: str, rows: Iterable[Mapping[str, str]] | None) -> None:
+        """Tell every subscriber (the lock is held): ``rows`` before and after, or ``None``."""
+        for sub in self.subscribers:
+            sub.deliver(table, rows)
 
     def __repr__(self) -> str:
         return f"<MemoryStore {self.name!r} {len(self.tables)} tables>"
@@ -158,12 +170,15 @@ class MemoryStore(Connection):
             table.check((c.column for c in conds), family)
             table.check((c for c, _ in values), family)
             rows = self._select(table, conds)
+            before = [dict(r) for r in rows] if self.subscribers else []
             for row in rows:
                 for column, value in values:
                     if value:
                         row[column] = value
                     else:  # "" is NULL: the column is left out, as a table stores NULL
                         row.pop(column, None)
+            if rows and self.subscribers:
+                self._changed(table.name, [*before, *rows])
             return len(rows)
 
     def store(self, family: str, table_name: str, values: tuple[tuple[str, str], ...]) -> int:
@@ -171,6 +186,8 @@ class MemoryStore(Connection):
             table = self.table(table_name, family)
             table.check((c for c, _ in values), family)
             table.rows.append({column: value for column, value in values if value})
+            if self.subscribers:
+                self._changed(table.name, table.rows[-1:])
             return 1
 
     def destroy(self, family: str, table_name: str, conds: tuple[Condition, ...]) -> int:
@@ -179,8 +196,21 @@ class MemoryStore(Connection):
             table.check((c.column for c in conds), family)
             keep = [r for r in table.rows if not all(_matches(table, r, c) for c in conds)]
             count = len(table.rows) - len(keep)
+            if count and self.subscribers:
+                kept = {id(r) for r in keep}
+                self._changed(table.name, [r for r in table.rows if id(r) not in kept])
             table.rows = keep
             return count
+
+    def insert_raw(self, table: str, row: Mapping[str, str | None]) -> None:
+        """Append ``row`` as given (``None`` values left out, others kept, ``""`` included),
+        bypassing the contract's checks, as another program writing the store would; change
+        feeds report it."""
+        with self.lock:
+            stored = {k: v for k, v in row.items() if v is not None}
+            self.table(table, table).rows.append(stored)
+            if self.subscribers:
+                self._changed(table, [stored])
 
     def create_table(
         self, name: str, columns: Sequence[str] | Mapping[str, Requirement | RQ]
@@ -199,6 +229,7 @@ class MemoryStore(Connection):
                 rq = kind.type if isinstance(kind, Requirement) else kind
                 if isinstance(rq, RQ) and (rq.is_int or rq is RQ.FLOAT):
                     table.numeric.add(column)
+            self._changed(name, None)
 
     def require(self, family: str, table_name: str, columns: Mapping[str, Requirement]) -> bool:
         self.create_table(table_name, columns)
@@ -225,6 +256,54 @@ class MemoryStore(Connection):
             ]
             out.sort(key=lambda s: (-s.cat_metric, s.var_metric, s.category, s.var_name))
             return out
+
+
+class _Feed(ChangeFeed):
+    kind = "notify"
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def subscribe(self, tables: Mapping[str, str | None], *, interval: float) -> Subscription:
+        sub = _Subscription(self.store, dict(tables))
+        with self.store.lock:
+            self.store.subscribers.append(sub)
+        return sub
+
+
+class _Subscription(Subscription):
+    """Changes queued by the writers themselves (under the store's lock, in commit order)."""
+
+    def __init__(self, store: MemoryStore, tables: dict[str, str | None]) -> None:
+        self.store = store
+        self.tables = frozenset(tables)
+        self.keys = tables
+        self.queue: queue.SimpleQueue[Change] = queue.SimpleQueue()
+
+    def deliver(self, table: str, rows: Iterable[Mapping[str, str]] | None) -> None:
+        if table not in self.tables:
+            return
+        key = self.keys[table]
+        if rows is None or key is None:
+            self.queue.put(Change(table))
+        else:
+            self.queue.put(Change(table, key, frozenset(r.get(key, "") for r in rows)))
+
+    def wait(self, timeout: float) -> list[Change] | None:
+        try:
+            out = [self.queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                out.append(self.queue.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        with self.store.lock:
+            if self in self.store.subscribers:
+                self.store.subscribers.remove(self)
 
 
 def _int(value: str | None) -> int:

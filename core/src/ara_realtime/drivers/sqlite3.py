@@ -11,10 +11,15 @@ call waits for a free connection, default 5).
 Connections come from a bounded pool (:class:`~ara_realtime.sql.pool.BoundedPool`), each in
 WAL mode, so readers never wait for each other and a burst of threads costs no more than the
 bound. Values are stored as they are (no ``^XX`` codec, as Asterisk's sqlite3 driver does).
+
+Its change feed polls ``PRAGMA data_version`` on a connection of its own: a cheap read of the
+file's change counter that moves when any other connection, in any process, commits. It knows
+the database changed, not which table, so every watched table is reported changed.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -22,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..capabilities import Capabilities
+from ..changes import Change, ChangeFeed, Subscription
 from ..conf import Config
 from ..driver import ConnectionDriver
 from ..errors import BackendError, ConfigError
@@ -103,7 +109,10 @@ class SQLiteConnection(DBAPIConnection):
     CAPABILITIES = Capabilities.full(
         require_create=True,
         uint64_order="text",
+        change_feed="poll",
         notes={
+            "change_feed": "PRAGMA data_version, polled: any commit to the file reports every "
+            "watched table changed",
             "text_order": "binary (SQLite's BINARY collation)",
             "uint64_order": "SQLite integers are signed 64-bit: uinteger8 columns are TEXT (as "
             "Asterisk creates them), exact up to 2**64-1 but compared and sorted as text",
@@ -208,6 +217,9 @@ class SQLiteConnection(DBAPIConnection):
             self._wal_lock.release()
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
+    def change_feed(self) -> ChangeFeed | None:
+        return None if self.path == ":memory:" else SQLiteChangeFeed(self)
+
     def classify(self, exc: BaseException) -> ErrorKind | None:
         """The caller's mistake, or the storage failing (SQLite has no lost connections)."""
         if not isinstance(exc, sqlite3.Error):
@@ -244,6 +256,69 @@ class SQLiteConnection(DBAPIConnection):
 
     def static_select(self) -> str:
         return _STATIC_SELECT
+
+
+class SQLiteChangeFeed(ChangeFeed):
+    """Commits to the database file by anyone, found by polling ``PRAGMA data_version``."""
+
+    kind = "poll"
+
+    def __init__(self, connection: SQLiteConnection) -> None:
+        self.connection = connection
+
+    def subscribe(self, tables: Mapping[str, str | None], *, interval: float) -> Subscription:
+        return _DataVersion(self.connection, frozenset(tables), interval)
+
+
+class _DataVersion(Subscription):
+    """A connection of its own whose ``data_version`` moves with every other commit."""
+
+    def __init__(self, owner: SQLiteConnection, tables: frozenset[str], interval: float) -> None:
+        self.tables = tables
+        self.bound = interval
+        self._path = owner.path
+        self._db = owner._open()
+        try:
+            self._file = self._identity()
+            self._version = self._read()
+        except BaseException:
+            self._db.close()
+            raise
+        self._next = time.monotonic() + interval
+
+    def _identity(self) -> tuple[int, int]:
+        """The file the connection has open: a file put in its place is another database."""
+        try:
+            st = os.stat(self._path)
+        except OSError as exc:
+            raise BackendError(f"sqlite3 {self._path!r}: {exc.strerror or exc}") from None
+        return (st.st_dev, st.st_ino)
+
+    def _read(self) -> int:
+        try:
+            row = self._db.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as exc:
+            raise BackendError(f"sqlite3 {self._path!r}: {exc}") from None
+        return int(row[0])
+
+    def wait(self, timeout: float) -> list[Change] | None:
+        delay = self._next - time.monotonic()
+        if delay > timeout:
+            time.sleep(timeout)
+            return []
+        if delay > 0:
+            time.sleep(delay)
+        self._next = time.monotonic() + self.bound
+        if self._identity() != self._file:
+            raise BackendError(f"sqlite3 {self._path!r}: the database file was replaced")
+        version = self._read()
+        if version == self._version:
+            return []
+        self._version = version
+        return [Change(table) for table in sorted(self.tables)]
+
+    def close(self) -> None:
+        self._db.close()
 
 
 #: The static row's five values as the hook hands them over, made so by SQLite itself: texts

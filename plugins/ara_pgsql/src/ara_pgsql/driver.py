@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ara_realtime import Capabilities
+from ara_realtime.changes import ChangeFeed
 from ara_realtime.driver import ConnectionDriver
 from ara_realtime.sql import ColumnSQL, Dialect
 from ara_realtime.sql.schema import ColumnFacts
 from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
 
+from .changes import PgsqlChangeFeed
 from .config import read_config
 
 __all__ = ["DIALECT", "PgsqlConnection", "driver", "quote"]
@@ -48,6 +50,8 @@ _QUERY_CLASSES = frozenset({"22", "23", "42", "0A", "44"})
 _SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
 
 _NOTES = {
+    "change_feed": "LISTEN/NOTIFY through triggers installed by 'realtime cache install' "
+    "(ara_pgsql.changes); a table without them is not watched",
     "codec": "on by default (codec = no turns it off); LIKE and ordering see decoded values",
     "text_order": 'code point order (COLLATE "C")',
     "require_create": "VARCHAR(n) where Asterisk creates CHAR(n); NUMERIC(20) for uinteger8",
@@ -61,13 +65,19 @@ class PgsqlConnection(SQLAlchemyConnection):
     engine_kind: ClassVar[str] = "postgresql"
     DIALECT = DIALECT
     VERSION_SQL = "SELECT 'PostgreSQL ' || current_setting('server_version')"
-    CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
+    CAPABILITIES = Capabilities.full(
+        codec=True, require_create=True, change_feed="notify", notes=_NOTES
+    )
 
     def __init__(
         self, database: str, settings: Mapping[str, str], config_dir: Path | None = None
     ) -> None:
         super().__init__(database, settings, config_dir)
         self.prepare: bool = self.spec.options.get("prepare", True)
+
+    def change_feed(self) -> ChangeFeed:
+        """Triggers that ``NOTIFY`` and a connection that ``LISTEN``s (:mod:`ara_pgsql.changes`)."""
+        return PgsqlChangeFeed(self)
 
     def execute(self, cursor: Any, sql: str, params: Sequence[object]) -> None:
         cursor.execute(sql, params, prepare=self.prepare)
