@@ -43,6 +43,8 @@ class Dialect:
     like_escape: str = " ESCAPE '\\'"
     #: Appended to a single-row SELECT.
     limit_one: str = " LIMIT 1"
+    #: Inserted after ``SELECT`` in a single-row SELECT (SQL Server, Sybase: ``"TOP 1 "``).
+    top_one: str = ""
     #: Appended after the ORDER BY column so that absent values sort first.
     nulls_first: str = ""
 
@@ -214,7 +216,8 @@ class Statements:
             info.check([c.column for c in conds], family)
             where, binds = self._where(conds, info)
             d = self.dialect
-            sql = f"SELECT {info.select_list} FROM {d.quote(info.name)} WHERE {where}"
+            top = "" if multi else d.top_one
+            sql = f"SELECT {top}{info.select_list} FROM {d.quote(info.name)} WHERE {where}"
             if multi:
                 first = conds[0].column
                 order = info.order_exprs.get(first, d.quote(first))
