@@ -63,6 +63,9 @@ _ISOLATION = {  # SQL_TXN_* values of SQL_ATTR_TXN_ISOLATION (108)
     "serializable": 8,
 }
 _SQL_ATTR_TXN_ISOLATION = 108
+#: MySQL error numbers Connector/ODBC may report as a warning of a prepared statement that
+#: wrote nothing: data truncated, incorrect value, out of range, too long, NULL, bad date.
+_MYSQL_DATA_ERRORS = (1265, 1366, 1264, 1406, 1048, 1292)
 
 _pyodbc_lock = threading.Lock()
 _pyodbc: Any = None
@@ -151,6 +154,7 @@ class OdbcConnection(DBAPIConnection):
             reader=pool,
         )
         self.pool = pool
+        self._check_warnings = False
         if s.logging:
             self._plain_execute = False
         if s.pre_connect:
@@ -204,6 +208,9 @@ class OdbcConnection(DBAPIConnection):
                 raise
             self.pool.release(conn)
             self.dialect = dbms.dialect()
+            if dbms.kind == "mysql":
+                self._check_warnings = True
+                self._plain_execute = False
             cls = TsqlStatements if dbms.tsql else Statements
             self._init_tables(cls(self.dialect, codec=self.codec))
             self._dbms = dbms
@@ -312,19 +319,29 @@ class OdbcConnection(DBAPIConnection):
         super()._ddl(sql, table, family)
 
     def execute(self, cursor: Any, sql: str, params: Sequence[object]) -> None:
-        """With ``logging = yes``: statements slower than ``slow_query_limit`` ms are logged."""
+        """Run one statement: timed with ``logging = yes``; checked on MySQL/MariaDB.
+
+        A statement slower than ``slow_query_limit`` ms is logged. MariaDB Connector/ODBC
+        reports some errors of a prepared statement (a value an ENUM or a strict column
+        refuses) as a warning with nothing written: those are raised as the errors they are.
+        """
         start = time.monotonic()
         cursor.execute(sql, params)
-        took = (time.monotonic() - start) * 1000
+        if self._check_warnings and cursor.messages and cursor.rowcount == 0:
+            for tag, text in cursor.messages:  # ("[01000] (1265)", "[ma-...]Data truncated ...")
+                if any(f"({code})" in tag for code in _MYSQL_DATA_ERRORS):
+                    raise self._pyodbc.DataError("22000", f"{text} {tag.split()[-1]}")
         limit = self.settings.slow_query_limit
-        if limit and took > limit:
-            log.warning(
-                "%s: slow query (%.0f ms > slow_query_limit %d ms): %s",
-                self.label,
-                took,
-                limit,
-                sql,
-            )
+        if self.settings.logging and limit:
+            took = (time.monotonic() - start) * 1000
+            if took > limit:
+                log.warning(
+                    "%s: slow query (%.0f ms > slow_query_limit %d ms): %s",
+                    self.label,
+                    took,
+                    limit,
+                    sql,
+                )
 
     def load_static(self, table: str, filename: str) -> list[StaticTuple]:
         """The base's rows, as tuples (pyodbc's ``Row`` is not one); ``map`` keeps it in C."""
