@@ -27,12 +27,13 @@ from ara_realtime.errors import BackendError, ConfigError, QueryError
 from ara_realtime.sql import ColumnSQL, DBAPIConnection, Dialect, Statements, TableInfo
 from ara_realtime.sql.base import ErrorKind
 from ara_realtime.sql.messages import scrub
+from ara_realtime.sql.pool import PoolStatus
 from ara_realtime.sql.schema import ColumnFacts
 
 from . import columns, errors
 from .config import ClassSettings, connection_string, read_config
 from .dbms import SQL_DBMS_NAME, SQL_DRIVER_NAME, Dbms, detect, kind_of
-from .pool import OdbcPool
+from .pool import Conn, OdbcPool
 from .tsql import TsqlStatements
 
 __all__ = ["OdbcConnection", "driver", "prepare", "pyodbc_module"]
@@ -154,9 +155,8 @@ class OdbcConnection(DBAPIConnection):
             reader=pool,
         )
         self.pool = pool
-        self._check_warnings = False
-        if s.logging:
-            self._plain_execute = False
+        # statements run on the cursor directly unless slow ones are to be logged
+        self._plain_execute = not s.logging
         if s.pre_connect:
             try:
                 self.dbms  # noqa: B018  (connects and asks the DBMS)
@@ -208,9 +208,8 @@ class OdbcConnection(DBAPIConnection):
                 raise
             self.pool.release(conn)
             self.dialect = dbms.dialect()
-            if dbms.kind == "mysql":
-                self._check_warnings = True
-                self._plain_execute = False
+            if dbms.kind == "mysql":  # writes raise what Connector/ODBC calls warnings
+                self.writer = CheckedWrites(self.pool, self._pyodbc.DataError)
             cls = TsqlStatements if dbms.tsql else Statements
             self._init_tables(cls(self.dialect, codec=self.codec))
             self._dbms = dbms
@@ -319,29 +318,19 @@ class OdbcConnection(DBAPIConnection):
         super()._ddl(sql, table, family)
 
     def execute(self, cursor: Any, sql: str, params: Sequence[object]) -> None:
-        """Run one statement: timed with ``logging = yes``; checked on MySQL/MariaDB.
-
-        A statement slower than ``slow_query_limit`` ms is logged. MariaDB Connector/ODBC
-        reports some errors of a prepared statement (a value an ENUM or a strict column
-        refuses) as a warning with nothing written: those are raised as the errors they are.
-        """
+        """With ``logging = yes``: a statement slower than ``slow_query_limit`` ms is logged."""
         start = time.monotonic()
         cursor.execute(sql, params)
-        if self._check_warnings and cursor.messages and cursor.rowcount == 0:
-            for tag, text in cursor.messages:  # ("[01000] (1265)", "[ma-...]Data truncated ...")
-                if any(f"({code})" in tag for code in _MYSQL_DATA_ERRORS):
-                    raise self._pyodbc.DataError("22000", f"{text} {tag.split()[-1]}")
         limit = self.settings.slow_query_limit
-        if self.settings.logging and limit:
-            took = (time.monotonic() - start) * 1000
-            if took > limit:
-                log.warning(
-                    "%s: slow query (%.0f ms > slow_query_limit %d ms): %s",
-                    self.label,
-                    took,
-                    limit,
-                    sql,
-                )
+        took = (time.monotonic() - start) * 1000
+        if limit and took > limit:
+            log.warning(
+                "%s: slow query (%.0f ms > slow_query_limit %d ms): %s",
+                self.label,
+                took,
+                limit,
+                sql,
+            )
 
     def load_static(self, table: str, filename: str) -> list[StaticTuple]:
         """The base's rows, as tuples (pyodbc's ``Row`` is not one); ``map`` keeps it in C."""
@@ -418,6 +407,75 @@ class OdbcConnection(DBAPIConnection):
             found = [r for r in found if (r[0], r[1]) == first]
             found.sort(key=lambda r: r[16] if len(r) > 16 and r[16] is not None else 0)
         return found, extra
+
+
+class CheckedWrites:
+    """The writer pool of a MySQL/MariaDB class: the pool's connections, checked after writes.
+
+    MariaDB Connector/ODBC reports some errors of a prepared statement (a value an ENUM or a
+    strict column refuses) as a warning (``SQL_SUCCESS_WITH_INFO``) with nothing written. A
+    write that changed no row and carries such a warning raises it as the error it is. Reads
+    use the pool itself, so they pay nothing for this.
+    """
+
+    def __init__(self, pool: OdbcPool, error: type[Exception]) -> None:
+        self.pool = pool
+        self.label = pool.label
+        self.timeout = pool.timeout
+        self._error = error
+
+    def acquire(self) -> _Checked:
+        return _Checked(self.pool.acquire(), self._error)
+
+    def release(self, conn: _Checked) -> None:
+        self.pool.release(conn.conn)
+
+    def discard(self, conn: _Checked) -> None:
+        self.pool.discard(conn.conn)
+
+    def invalidate_idle(self) -> None:
+        self.pool.invalidate_idle()
+
+    def status(self) -> PoolStatus:
+        return self.pool.status()
+
+    def close(self) -> None:
+        """Nothing of its own: the pool closes with the reader."""
+
+
+class _Checked:
+    __slots__ = ("conn", "cursor", "dbapi")
+
+    def __init__(self, conn: Conn, error: type[Exception]) -> None:
+        self.conn = conn
+        self.dbapi = conn.dbapi
+        self.cursor = _CheckedCursor(conn.cursor, error)
+
+
+class _CheckedCursor:
+    __slots__ = ("_cursor", "_error")
+
+    def __init__(self, cursor: Any, error: type[Exception]) -> None:
+        self._cursor = cursor
+        self._error = error
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        cur = self._cursor
+        cur.execute(sql, params)
+        if cur.messages and cur.rowcount == 0:
+            for tag, text in cur.messages:  # ("[01000] (1265)", "[ma-...]Data truncated ...")
+                if any(f"({code})" in tag for code in _MYSQL_DATA_ERRORS):
+                    raise self._error("22000", f"{text} {tag.split()[-1]}")
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> Any:
+        return self._cursor.fetchall()
 
 
 class _Reconnect(Exception):

@@ -98,6 +98,7 @@ class OdbcPool:
         self.ping_after = ping_after
         self._error = error
         self._idle: collections.deque[Conn] = collections.deque()
+        self._take = self._idle.pop if lifo else self._idle.popleft
         self._lock = threading.Lock()
         self._failed_at: float | None = None
         self._failure = ""
@@ -190,10 +191,11 @@ class OdbcPool:
     def acquire(self) -> Conn:
         """An idle connection (checked if idle long enough), else a new checkout."""
         try:
-            conn = self._idle.pop() if self.lifo else self._idle.popleft()
+            conn = self._take()
         except IndexError:
             return self._checkout()
-        if self.ping_after is not None and _now() - conn.used >= self.ping_after:
+        ping_after = self.ping_after
+        if ping_after is not None and _now() - conn.used >= ping_after:
             try:
                 conn.cursor.execute(self.sanitysql)
                 conn.cursor.fetchall()
@@ -207,21 +209,26 @@ class OdbcPool:
     def release(self, conn: Conn) -> None:
         """Keep a healthy connection idle (closing the longest idle beyond ``cache_size``)."""
         conn.used = _now()
-        if self._closed or self.cache_size == 0:
-            self.discard(conn)
+        if self._waiting or self._closed or not self.cache_size:
+            self._hand_over(conn)
             return
-        if self._waiting:  # hand it to a caller waiting in QueuePool, still open
-            with contextlib.suppress(Exception):
-                conn.cursor.close()
-            conn.fairy.close()
-            return
-        self._idle.append(conn)
-        while len(self._idle) > self.cache_size:
+        idle = self._idle
+        idle.append(conn)
+        while len(idle) > self.cache_size:
             try:
                 oldest = self._idle.popleft()
             except IndexError:
                 break
             self.discard(oldest)
+
+    def _hand_over(self, conn: Conn) -> None:
+        if self._closed or not self.cache_size:
+            self.discard(conn)
+            return
+        # a caller waits in QueuePool: the connection goes back there, still open
+        with contextlib.suppress(Exception):
+            conn.cursor.close()
+        conn.fairy.close()
 
     def _checkout(self) -> Conn:
         deadline = _now() + self.timeout
