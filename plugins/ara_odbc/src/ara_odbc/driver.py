@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ara_realtime import Capabilities
-from ara_realtime.conditions import check_identifier
+from ara_realtime.conditions import Condition, check_identifier
 from ara_realtime.datatypes import Requirement, StaticTuple
 from ara_realtime.driver import ConnectionDriver
 from ara_realtime.errors import BackendError, ConfigError, QueryError
 from ara_realtime.sql import ColumnSQL, DBAPIConnection, Dialect, Statements, TableInfo
-from ara_realtime.sql.base import ErrorKind
+from ara_realtime.sql.base import ROWCOUNT, ErrorKind
 from ara_realtime.sql.messages import scrub
 from ara_realtime.sql.pool import PoolStatus
 from ara_realtime.sql.schema import ColumnFacts
@@ -332,6 +332,14 @@ class OdbcConnection(DBAPIConnection):
                 sql,
             )
 
+    def update(
+        self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
+    ) -> int:
+        """``update2`` with one condition, one call less (the hot path of registrations)."""
+        info = self._tables.get(table) or self.table(table, family)
+        sql, params = self.statements.update(info, (key,), values, family)
+        return int(self._run(self.writer, sql, params, ROWCOUNT, (table, family), retry=False))
+
     def load_static(self, table: str, filename: str) -> list[StaticTuple]:
         """The base's rows, as tuples (pyodbc's ``Row`` is not one); ``map`` keeps it in C."""
         return list(map(tuple, super().load_static(table, filename)))  # type: ignore[arg-type]
@@ -425,7 +433,11 @@ class CheckedWrites:
         self._error = error
 
     def acquire(self) -> _Checked:
-        return _Checked(self.pool.acquire(), self._error)
+        conn = self.pool.acquire()
+        checked: _Checked | None = conn.checked
+        if checked is None:  # made once per connection
+            checked = conn.checked = _Checked(conn, self._error)
+        return checked
 
     def release(self, conn: _Checked) -> None:
         self.pool.release(conn.conn)

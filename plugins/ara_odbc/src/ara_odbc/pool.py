@@ -53,13 +53,15 @@ _SLICE = 0.05
 class Conn:
     """One checked-out connection: the pool's proxy, the pyodbc connection and its cursor."""
 
-    __slots__ = ("cursor", "dbapi", "fairy", "used")
+    __slots__ = ("checked", "cursor", "dbapi", "fairy", "used")
 
     def __init__(self, fairy: Any) -> None:
         self.fairy = fairy
         self.dbapi: Any = fairy.dbapi_connection
         self.cursor: Any = self.dbapi.cursor()
         self.used = _now()
+        #: A wrapper a driver keeps with the connection (ara_odbc.driver.CheckedWrites).
+        self.checked: Any = None
 
 
 class OdbcPool:
