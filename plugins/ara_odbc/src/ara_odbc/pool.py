@@ -14,8 +14,9 @@ Asterisk's meaning of the settings is kept, with every wait bounded:
   connection, and a fresh one is opened.
 * ``connect_timeout``: each connection attempt gets it as the ODBC login timeout and is also
   abandoned by the caller when it has not returned by then (drivers differ in which phases
-  their login timeout covers). While an abandoned attempt is still blocked in the driver, new
-  attempts fail at once rather than pile up; the late connection is closed when it comes.
+  their login timeout covers). While ``max_connections`` abandoned attempts are still blocked
+  in the driver, new attempts fail at once rather than pile up threads; a late connection is
+  closed when it comes.
 * ``negative_connection_cache``: for this many seconds after a failed attempt, further
   attempts fail at once.
 
@@ -133,10 +134,10 @@ class OdbcPool:
                 f"more (negative_connection_cache = {self.negative_cache:g} s); the last attempt "
                 f"failed: {self._failure}"
             )
-        if self._stuck:
+        if self._stuck >= self.limit:
             raise BackendError(
-                f"{self.label}: cannot connect: an earlier attempt has not returned after "
-                f"connect_timeout = {self.connect_timeout:g} s"
+                f"{self.label}: cannot connect: {self._stuck} earlier attempt(s) have not "
+                f"returned after connect_timeout = {self.connect_timeout:g} s"
             )
         try:
             conn = self._bounded_connect()
