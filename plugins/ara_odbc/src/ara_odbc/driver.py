@@ -465,23 +465,21 @@ class _Checked:
 
 
 class _CheckedCursor:
-    __slots__ = ("_cursor", "_error")
+    __slots__ = ("_cursor", "_error", "rowcount")
 
     def __init__(self, cursor: Any, error: type[Exception]) -> None:
         self._cursor = cursor
         self._error = error
+        self.rowcount = -1
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         cur = self._cursor
         cur.execute(sql, params)
-        if cur.messages and cur.rowcount == 0:
+        self.rowcount = cur.rowcount
+        if cur.messages and self.rowcount == 0:
             for tag, text in cur.messages:  # ("[01000] (1265)", "[ma-...]Data truncated ...")
                 if any(f"({code})" in tag for code in _MYSQL_DATA_ERRORS):
                     raise self._error("22000", f"{text} {tag.split()[-1]}")
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._cursor.rowcount)
 
     def fetchone(self) -> Any:
         return self._cursor.fetchone()
