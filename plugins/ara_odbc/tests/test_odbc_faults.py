@@ -3,6 +3,8 @@ a server that accepts TCP but never answers."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
@@ -244,3 +246,24 @@ def test_a_server_that_never_answers_is_a_backend_error_within_connect_timeout(
         assert time.monotonic() - start < 0.5
     finally:
         rt.close()
+
+
+def test_mariadb_stopping_mid_session_is_bounded_by_the_dsn_timeouts(
+    mariadb_server: MariaDBServer, odbc_mariadb: Dsn, make_rt: Callable[..., Realtime]
+) -> None:
+    """A server that stops answering with connections open: MariaDB Connector/ODBC's own
+    READ_TIMEOUT and CONN_TIMEOUT (psqlODBC has no such limit: docs/drivers/odbc.md)."""
+    dsn = Dsn(f"DSN={odbc_mariadb.name};READ_TIMEOUT=1;WRITE_TIMEOUT=1;CONN_TIMEOUT=1", "")
+    rt = make_rt(dsn, connect_timeout="2", pool_pre_ping="no")
+    rt.store("peers", {"name": "a"})
+    assert mariadb_server.pid is not None
+    os.kill(mariadb_server.pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        with pytest.raises(BackendError, match=r"odbc class 'faults'"):
+            rt.load("peers", name="a")
+        assert time.monotonic() - start < 6  # READ_TIMEOUT, then one retry's connect limit
+    finally:
+        os.kill(mariadb_server.pid, signal.SIGCONT)
+    rt._backends[("odbc", "faults")].failed_until = 0
+    assert rt.load("peers", name="a") == {"name": "a"}
