@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ara_odbc import driver as driver_module
 from ara_odbc.driver import OdbcConnection, pyodbc_module
 from ara_realtime import BackendError, Realtime
 from ara_realtime.plugins import Plugins
@@ -49,15 +50,30 @@ def _connection(rt: Realtime) -> OdbcConnection:
     return conn
 
 
+class _SlowClock:
+    """Every reading 10 ms after the last: each statement looks slow (a fault-injected clock)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += 0.01
+        return self.now
+
+
 def test_isolation_and_slow_query_logging(
-    dsn: Dsn, make_rt: Callable[..., Realtime], caplog: pytest.LogCaptureFixture
+    dsn: Dsn,
+    make_rt: Callable[..., Realtime],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(driver_module, "time", _SlowClock())
     rt = make_rt(
         dsn.settings(
             requirements="createclose",
             isolation="serializable",
             logging="yes",
-            slow_query_limit="1",
+            slow_query_limit="5",
         )
     )
     with caplog.at_level(logging.WARNING, logger="ara_odbc.driver"):
@@ -66,7 +82,7 @@ def test_isolation_and_slow_query_logging(
             rt.store("peers", {"name": f"n{i}", "secret": "s3cr3t-value"})
     assert rt.load("peers", name="n3") == {"name": "n3", "secret": "s3cr3t-value"}
     slow = [r.getMessage() for r in caplog.records if "slow query" in r.getMessage()]
-    assert slow, "no statement took a millisecond? (CREATE TABLE does)"
+    assert any("INSERT INTO" in m and "(10 ms > slow_query_limit 5 ms)" in m for m in slow)
     assert all("s3cr3t-value" not in m for m in slow)  # the statement, never its values
 
 
