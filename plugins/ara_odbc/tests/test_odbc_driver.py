@@ -145,3 +145,18 @@ def test_the_driver_is_listed_with_its_capabilities() -> None:
     ).stdout
     (odbc,) = [d for d in json.loads(out) if d["name"] == "odbc"]
     assert odbc["distribution"] == "ara-odbc" and not odbc["error"]
+
+
+@pytest.mark.parametrize("server", ["odbc_pg", "odbc_mariadb"])
+def test_require_uses_asterisks_char_sizes(
+    server: str, request: pytest.FixtureRequest, make_rt: Callable[..., Realtime]
+) -> None:
+    dsn: Dsn = request.getfixturevalue(server)
+    rt = make_rt(dsn.settings(requirements="createclose", codec="no"))
+    assert rt.require("peers", {"port": ("char", 5)})  # VARCHAR(10): Asterisk's rule for 5
+    rt.unload("peers")
+    # a text column for an integer needs the type's width, whatever size is asked
+    assert rt.require("peers", {"port": ("uinteger4", 5)})  # 10 characters
+    assert not rt.require("peers", {"port": ("integer4", 5)})  # 11 > 10
+    assert not rt.require("peers", {"port": ("datetime", 5)})  # 19 > 10
+    assert rt.require("peers", {"port": ("char", 10)})

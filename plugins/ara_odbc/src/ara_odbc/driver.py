@@ -332,6 +332,16 @@ class OdbcConnection(DBAPIConnection):
                 sql,
             )
 
+    def require(self, family: str, table: str, columns: Mapping[str, Requirement]) -> bool:
+        """The base's checks with Asterisk's res_config_odbc char sizes.
+
+        A text column meant for an integer, date or datetime must hold the type's widest value
+        (``RQ.min_chars``: 11 characters for ``integer4``, 19 for ``datetime``, ...), whatever
+        size the caller gave; ``char`` and ``float`` use the size given.
+        """
+        sized = {c: Requirement(r.type, r.type.min_chars or r.size) for c, r in columns.items()}
+        return super().require(family, table, sized)
+
     def update(
         self, family: str, table: str, key: Condition, values: tuple[tuple[str, str], ...]
     ) -> int:
