@@ -223,7 +223,7 @@ def bench_side(side: Side, rows: int, ops: int, rounds: int) -> tuple[list[Resul
     results.append(compare("update", ours_update, raw_update, ops=uops, rounds=rounds))
 
     static_info = side.conn.table("ast_config", STATIC_FILE)
-    sqls = side.conn.statements.static("ast_config", static_info, side.conn._static_select())
+    sqls = side.conn.statements.static("ast_config", static_info, side.conn.static_select())
     notes.append(f"static:     {sqls}")
 
     def ours_static(n: int) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite("ara_testservers.sqlcontract")
+# the shared tests and fixtures of ara_testservers (sqlserver, sqldriver, sqlfixtures)
+pytest.register_assert_rewrite("ara_testservers")
 
 from ara_testservers.fixtures import mariadb_server, pg_server  # noqa: E402
 

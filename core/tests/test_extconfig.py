@@ -146,3 +146,20 @@ def test_repr_shows_no_secrets(tmp_path: Path) -> None:
     rt = Realtime({"p": "sqlite3,s"}, {"sqlite3": {"s": {"dbfile": "x.db", "password": "hunter2"}}})
     assert "hunter2" not in repr(rt)
     assert "hunter2" not in repr(rt._backends)
+
+
+@pytest.mark.parametrize("table", ["a b", "a.b.c", "-lead", "t*", "x)"])
+def test_an_invalid_table_name_is_refused_once_in_the_mapping(tmp_path: Path, table: str) -> None:
+    (tmp_path / "extconfig.conf").write_text(
+        f"[settings]\nok => sqlite3,db,peers\nbad => sqlite3,db,{table}\n"
+    )
+    with pytest.raises(ConfigError, match=r"extconfig\.conf:3: mapping 'bad': invalid table name"):
+        load_extconfig(tmp_path / "extconfig.conf")
+    with pytest.raises(ConfigError, match="mapping 'bad': invalid table name"):
+        Realtime([Mapping("bad", "sqlite3", "db", table)])
+
+
+@pytest.mark.parametrize("table", ["x;drop table y", 't"', "a'b", ""])
+def test_an_invalid_table_name_given_in_code_is_refused(table: str) -> None:
+    with pytest.raises(ConfigError, match="mapping 'bad': invalid table name"):
+        Realtime([Mapping("bad", "sqlite3", "db", table)])

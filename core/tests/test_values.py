@@ -89,3 +89,10 @@ def test_a_surrogate_pair_written_properly_is_text(recorded: tuple[Realtime, Rec
     for call in _calls("emoji 🎉 and ünïcödé"):
         call(rt)
     assert len(rec.calls) == len(_calls(""))
+
+
+@pytest.mark.parametrize("name", ["a\x00.conf", "a\ud800.conf", ""])
+def test_a_file_name_no_storage_can_hold_is_a_query_error(plugins: Plugins, name: str) -> None:
+    rt = Realtime({"other.conf": "memory,db,cfg"}, plugins=plugins)
+    with pytest.raises(QueryError):
+        rt.load_config(name)

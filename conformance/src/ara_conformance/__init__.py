@@ -22,6 +22,7 @@ This module is also the plugin: it exposes the pytest hooks and the ``ara_target
 from __future__ import annotations
 
 from ._areas import AREA_TITLES, AREAS, STATUSES, Needs, conformance
+from ._files import DirectoryTarget
 from ._model import Model, like_match, static_config
 from ._plugin import ara_target as ara_target
 from ._plugin import pytest_addoption as pytest_addoption
@@ -43,6 +44,7 @@ __all__ = [
     "STATIC",
     "STATUSES",
     "TARGET_GROUP",
+    "DirectoryTarget",
     "Model",
     "Needs",
     "Session",

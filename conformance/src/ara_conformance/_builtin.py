@@ -1,39 +1,37 @@
-"""Ready targets for the core's built-in drivers, ``sqlite3`` and ``memory``."""
+"""Ready targets for the core's built-in drivers, ``sqlite3`` and ``memory``.
+
+``--ara-driver sqlite3`` and ``--ara-driver memory`` find them through the
+``ara_conformance.targets`` entry points ara-conformance declares, as any driver's target.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import sqlite3
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ara_realtime import Realtime
 from ara_realtime.drivers import memory
 
+from ._files import DirectoryTarget
 from ._tables import TableSpec
-from ._target import Session, Target
+from ._target import Target
 
-__all__ = ["BUILTIN_TARGETS", "MemoryTarget", "SQLite3Target"]
+__all__ = ["MemoryTarget", "SQLite3Target"]
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class SQLite3Target(Target):
-    """The ``sqlite3`` driver: files in ``workdir``; a real outage moves a directory away.
+class SQLite3Target(DirectoryTarget):
+    """The ``sqlite3`` driver: a database file per role, taken away for real in an outage.
 
-    Each role has its own directory (``main/``, ``primary/``, ``secondary/``). During an
-    outage the role's directory is renamed and open connections are dropped, so the driver
-    has to reconnect to a file that is not there, exactly as after losing a disk; afterwards
-    the directory is renamed back. A ``dbfile`` given in the settings is used for the main
-    role only (its directory is never moved).
+    Each role's file is ``conformance.db`` in its own directory under ``workdir`` (see
+    :class:`~ara_conformance.DirectoryTarget`); a ``dbfile`` given in the settings is used for
+    the main role, which is then never taken down.
     """
-
-    outage_kind = "real (the database directory is renamed away and restored)"
 
     def __init__(
         self,
@@ -43,37 +41,14 @@ class SQLite3Target(Target):
         settings: Mapping[str, str] | None = None,
         **options: Any,
     ) -> None:
-        super().__init__("sqlite3", database=database, settings=settings, **options)
-        self._own = workdir is None
-        self.workdir = Path(tempfile.mkdtemp(prefix="ara-sqlite3-")) if workdir is None else workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        if "dbfile" not in self.settings:
-            self.settings["dbfile"] = str(self._file("main"))
+        super().__init__("sqlite3", workdir, database=database, settings=settings, **options)
 
-    def _dir(self, role: str) -> Path:
-        return self.workdir / f"sqlite3-{role}"
-
-    def _file(self, role: str) -> Path:
-        path = self._dir(role)
-        path.mkdir(parents=True, exist_ok=True)
-        return path / "conformance.db"
-
-    def database_settings(self, role: str) -> tuple[str, dict[str, str]]:
-        if role == "main":
-            return self.database, dict(self.settings)
-        settings = {k: v for k, v in self.settings.items() if k != "dbfile"}
-        settings["dbfile"] = str(self._file(role))
-        return f"{self.database}_{role}", settings
-
-    def _path(self, database: str) -> str:
-        for role in ("main", "primary", "secondary"):
-            name, settings = self.database_settings(role)
-            if name == database:
-                return settings["dbfile"]
-        raise KeyError(database)
+    def role_settings(self, directory: Path) -> dict[str, str]:
+        return {"dbfile": str(directory / "conformance.db")}
 
     def _connect(self, database: str) -> sqlite3.Connection:
-        return sqlite3.connect(self._path(database), timeout=5, isolation_level=None)
+        path = self.settings_of(database)["dbfile"]
+        return sqlite3.connect(path, timeout=5, isolation_level=None)
 
     def read_raw(self, database: str, table: str) -> list[dict[str, Any]]:
         conn = self._connect(database)
@@ -101,25 +76,6 @@ class SQLite3Target(Target):
             conn.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
         finally:
             conn.close()
-
-    @contextlib.contextmanager
-    def outage(self, session: Session, role: str) -> Iterator[None]:
-        if role == "main" and "dbfile" in self.settings:
-            here = Path(self.settings["dbfile"]).parent
-            if here != self._dir("main"):
-                raise RuntimeError("will not move a directory the target did not create")
-        where = self._dir(role)
-        away = where.with_name(where.name + ".down")
-        where.rename(away)
-        session.drop_connections()
-        try:
-            yield
-        finally:
-            away.rename(where)
-
-    def close(self) -> None:
-        if self._own:
-            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class MemoryTarget(Target):
@@ -155,9 +111,3 @@ class MemoryTarget(Target):
         st = memory.store(database)
         with st.lock:
             st.tables.pop(table, None)
-
-
-BUILTIN_TARGETS: dict[str, Callable[..., Target]] = {
-    "sqlite3": SQLite3Target,
-    "memory": MemoryTarget,
-}

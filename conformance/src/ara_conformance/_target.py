@@ -34,12 +34,16 @@ from ._faults import FaultInjector
 from ._model import canonical_rows
 from ._tables import TableSpec
 
-__all__ = ["TARGET_GROUP", "Session", "Target", "TargetError", "make_target"]
+__all__ = ["ROLES", "TARGET_GROUP", "Session", "Target", "TargetError", "make_target"]
 
 #: Entry-point group through which a driver distribution may give the suite a ready target
 #: (back door, real outage) for ``--ara-driver NAME``; the value is a callable
-#: ``(database=..., settings=..., workdir=...) -> Target``.
+#: ``(database=..., settings=..., workdir=...) -> Target``. ara-conformance registers its own
+#: targets for the core's ``sqlite3`` and ``memory`` drivers there too.
 TARGET_GROUP = "ara_conformance.targets"
+
+#: The roles a test may open: ``main`` (one backend), ``primary`` and ``secondary`` (failover).
+ROLES: tuple[str, ...] = ("main", "primary", "secondary")
 
 _FAULTS_NAME = "ara-conformance-faults"
 
@@ -436,20 +440,19 @@ def make_target(
     workdir: Path,
     known_bugs: Mapping[str, str] | None = None,
 ) -> Target:
-    """The target for ``--ara-driver NAME``: built in, from a driver's entry point, or plain."""
-    from ._builtin import BUILTIN_TARGETS  # noqa: PLC0415  (avoids an import cycle)
-
+    """The target for ``--ara-driver NAME``: from the driver's entry point, or a plain one."""
     kwargs: dict[str, Any] = {"settings": dict(settings or {}), "workdir": workdir}
     if database:
         kwargs["database"] = database
-    factory: Any = BUILTIN_TARGETS.get(driver)
-    if factory is None:
-        for ep in md.entry_points(group=TARGET_GROUP):
-            if ep.name == driver:
-                factory = ep.load()
-                break
-    if factory is not None:
-        target = factory(**kwargs)
+    found = {ep.value: ep for ep in md.entry_points(group=TARGET_GROUP) if ep.name == driver}
+    if len(found) > 1:
+        raise TargetError(
+            f"{len(found)} {TARGET_GROUP} entries are named {driver!r} "
+            f"({', '.join(sorted(found))}): uninstall all but one"
+        )
+    if found:
+        (ep,) = found.values()
+        target = ep.load()(**kwargs)
         if not isinstance(target, Target):
             raise TargetError(f"{TARGET_GROUP} entry {driver!r} returned {type(target).__name__}")
     else:

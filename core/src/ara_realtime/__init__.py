@@ -12,7 +12,7 @@ from .capabilities import Capabilities
 from .conditions import Condition
 from .conf import Category, Config, Variable
 from .datatypes import RQ, Requirement, Row, StaticRow
-from .driver import ConnectionDriver
+from .driver import Connection, ConnectionDriver
 from .errors import BackendError, ConfigError, NotSupported, QueryError, RealtimeError
 from .extconfig import Mapping
 from .hookspecs import hookimpl
@@ -26,6 +26,7 @@ __all__ = [
     "Condition",
     "Config",
     "ConfigError",
+    "Connection",
     "ConnectionDriver",
     "Mapping",
     "NotSupported",

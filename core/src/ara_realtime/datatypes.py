@@ -11,6 +11,7 @@ from .errors import QueryError
 
 __all__ = [
     "RQ",
+    "STATIC_COLUMNS",
     "Requirement",
     "RequirementSpec",
     "Row",
@@ -22,6 +23,17 @@ __all__ = [
 #: One result row: column -> value in the table's column order, NULL/empty columns left out.
 Row = dict[str, str]
 
+
+#: The columns of Asterisk's static-configuration table (``ast_config``) that loading reads.
+STATIC_COLUMNS: tuple[str, ...] = (
+    "filename",
+    "category",
+    "var_name",
+    "var_val",
+    "cat_metric",
+    "var_metric",
+    "commented",
+)
 
 #: One active row of a static-configuration table as ``ara_load_static`` yields it:
 #: ``(category, var_name, var_val, cat_metric, var_metric)``. A plain tuple, so an SQL driver

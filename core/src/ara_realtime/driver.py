@@ -23,10 +23,11 @@ subclass may override any hook.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from .capabilities import ALL_OPERATIONS, Capabilities, Operation
 from .conditions import Condition
@@ -103,6 +104,10 @@ class Connection:
     def close(self) -> None:
         """Release what the connection holds (``ara_close``)."""
 
+    def status(self) -> Mapping[str, Any]:
+        """What the storage says about itself (``ara_status``): server, pools, detail."""
+        return {}
+
 
 def supported_operations(cls: type) -> frozenset[Operation]:
     """The operations a connection class implements.
@@ -110,6 +115,14 @@ def supported_operations(cls: type) -> frozenset[Operation]:
     For a :class:`Connection` subclass, the methods it overrides (``update`` comes with
     ``update2``; ``unload`` always works); for any other class, the methods it has.
     """
+    own_load_static = getattr(cls, "load_static", None) not in (None, Connection.load_static)
+    if callable(getattr(cls, "static", None)) and not own_load_static:
+        # ara-realtime 0.1.0's operation name; the method was always load_static
+        warnings.warn(
+            f"{cls.__qualname__}.static() is not an operation: the method is load_static()",
+            DeprecationWarning,
+            stacklevel=3,
+        )
     if issubclass(cls, Connection):
         ops = {op for op in ALL_OPERATIONS if getattr(cls, op) is not getattr(Connection, op)}
         if "update2" in ops:
@@ -183,6 +196,11 @@ class ConnectionDriver(Generic[C]):
         close = getattr(connection, "close", None)
         if close is not None:
             close()
+
+    @hookimpl
+    def ara_status(self, connection: C) -> Mapping[str, Any]:
+        status = getattr(connection, "status", None)
+        return status() if status is not None else {}
 
     @hookimpl
     def ara_load(

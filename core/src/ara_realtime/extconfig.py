@@ -8,8 +8,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .conditions import check_identifier
 from .conf import Config
-from .errors import ConfigError
+from .errors import ConfigError, QueryError
 
 __all__ = [
     "FORBIDDEN",
@@ -42,6 +43,10 @@ class Mapping:
     def is_static(self) -> bool:
         """True for a static-file mapping (``foo.conf``, or ``global``)."""
         return self.name == "global" or self.name.endswith(".conf")
+
+    def error(self, message: str) -> ConfigError:
+        """A ``ConfigError`` about this mapping, naming its file and line."""
+        return ConfigError(f"mapping {self.name!r}: {message}", self.file, self.line)
 
     @property
     def where(self) -> str:
@@ -108,6 +113,8 @@ def parse_mapping(
             raise fail(f"priority must be a whole number, got {parts[3]!r}") from None
         if priority < 1:
             raise fail(f"priority must be 1 or more, got {priority}")
+    if table:
+        _check_table(table, fail)
     if name.lower() == "iaxfriends":
         log.warning("%s:%s: 'iaxfriends' is deprecated; map iaxusers and iaxpeers", file, line)
         return [
@@ -117,10 +124,22 @@ def parse_mapping(
     return [Mapping(name, driver, database, table or name, priority, file, line)]
 
 
+def _check_table(table: str, fail: cabc.Callable[[str], ConfigError]) -> None:
+    """A table name is checked once, here: drivers quote it but never see an invalid one."""
+    try:
+        check_identifier(table, kind="table")
+    except QueryError:
+        raise fail(
+            f"invalid table name {table!r}: use letters, digits and _ @ $ # - "
+            "(and one '.' after a schema name)"
+        ) from None
+
+
 def check_mappings(mappings: cabc.Iterable[Mapping]) -> dict[str, list[Mapping]]:
-    """Group by lower-cased name, sorted by priority; refuse duplicates and gaps."""
+    """Group by lower-cased name, sorted by priority; refuse duplicates, gaps, bad tables."""
     groups: dict[str, list[Mapping]] = {}
     for m in mappings:
+        _check_table(m.table, m.error)
         group = groups.setdefault(m.name.lower(), [])
         for other in group:
             if other.priority == m.priority:

@@ -76,6 +76,20 @@ def ara_close(connection: Any) -> None:
 
 
 @hookspec(firstresult=True)
+def ara_status(connection: Any) -> Mapping[str, Any]:
+    """What the storage says about itself, for ``Realtime.status`` and ``realtime status``.
+
+    Optional. Every key is optional: ``server`` (the server's name and version, as text),
+    ``pools`` (pool name -> :class:`~ara_realtime.sql.pool.PoolStatus`, or any mapping with
+    ``in_use``, ``idle`` and ``limit``), ``detail`` (one line: what the connection is to).
+    Asking may talk to the storage (a version query), which is how a status check proves the
+    backend answers.
+
+    :raises BackendError: the storage cannot be reached.
+    """
+
+
+@hookspec(firstresult=True)
 def ara_load(
     connection: Any, family: str, table: str, conditions: tuple[Condition, ...]
 ) -> Row | None:

@@ -190,9 +190,12 @@ def _compile(extension: str) -> _Compiled:
 
 def _match_core(extension: str, dialed: str, mode: Mode) -> int:
     """0 = no, 1 = yes, 2 = early match (``!``)."""
-    comp = _compile(extension)
     data = _encode(dialed)
-    digits = data.replace(b"-", b"")
+    return _match_compiled(_compile(extension), data, data.replace(b"-", b""), mode)
+
+
+def _match_compiled(comp: _Compiled, data: bytes, digits: bytes, mode: Mode) -> int:
+    """:func:`_match_core` on a parsed extension; ``digits`` is ``data`` without ``-``."""
     if not comp.is_pattern:
         text = comp.text
         if len(text) < len(digits):

@@ -53,7 +53,7 @@ _CORE_DIST = "ara-realtime"
 
 #: Hook name per operation (the names ``Capabilities.operations`` uses).
 OPERATION_HOOKS: dict[str, str] = {op: hook_name(op) for op in ALL_OPERATIONS}
-_DRIVER_ONLY_HOOKS = ("ara_connect", "ara_close", "ara_capabilities")
+_DRIVER_ONLY_HOOKS = ("ara_connect", "ara_close", "ara_capabilities", "ara_status")
 
 #: The project's own drivers that are not part of the core: driver name -> distribution and
 #: its folder in a clone (for the message when a mapping names one that is not installed).
@@ -92,7 +92,7 @@ class DriverHooks:
     calls that method directly.
     """
 
-    __slots__ = ("_ops", "capabilities", "close", "connect", "direct", "name")
+    __slots__ = ("_ops", "capabilities", "close", "connect", "direct", "name", "status")
 
     def __init__(
         self,
@@ -104,6 +104,7 @@ class DriverHooks:
         self.connect = callers["ara_connect"]
         self.close = callers["ara_close"]
         self.capabilities = callers["ara_capabilities"]
+        self.status = callers["ara_status"]
         self._ops = {op: callers[hook] for op, hook in OPERATION_HOOKS.items()}
         self.direct = direct
 
@@ -271,8 +272,8 @@ class Plugins:
             dist, folder = provider
             return (
                 f"driver {name!r} is not installed: it is provided by the distribution {dist} "
-                f"(pip install {dist}, or from a clone of ara-realtime: "
-                f"pip install ./core ./{folder}); installed: {known}"
+                f"(from a clone of ara-realtime: pip install ./core ./{folder}); "
+                f"installed: {known}"
             )
         return (
             f"no driver named {name!r} is installed (drivers register under the entry-point "

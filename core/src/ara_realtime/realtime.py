@@ -17,13 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from .capabilities import Capabilities
-from .conditions import Condition, ConditionsArg, parse_conditions, parse_pair, parse_values
+from .conditions import (
+    Condition,
+    ConditionsArg,
+    check_value,
+    parse_conditions,
+    parse_pair,
+    parse_values,
+)
 from .conf import Config
 from .datatypes import RequirementSpec, Row, parse_requirements
 from .errors import BackendError, ConfigError, NotSupported, QueryError
 from .extconfig import Mapping, MappingsArg, check_mappings, load_extconfig, mappings_from
 from .plugins import DriverHooks, Plugins, default_plugins
 from .static import build_config
+from .status import BackendStatus, State, pools_from
 
 __all__ = ["Realtime"]
 
@@ -189,7 +197,8 @@ class Realtime:
         exec_includes: bool = False,
     ) -> None:
         self._plugins = plugins if plugins is not None else default_plugins()
-        self.config_dir = Path(config_dir) if config_dir is not None else None
+        # absolute once: drivers join their own file names to it, whatever the CWD later is
+        self.config_dir = Path(config_dir).absolute() if config_dir is not None else None
         self._driver_settings = {
             k: {d: dict(s) for d, s in v.items()} for k, v in (drivers or {}).items()
         }
@@ -413,6 +422,63 @@ class Realtime:
         route.backend.mark_failed(exc, self._backoff, self._max_backoff)
         failures.append((route.backend.label, exc))
 
+    # -- status -------------------------------------------------------------------------------
+
+    def status(self, *, probe: bool = True) -> list[BackendStatus]:
+        """Each backend's state: the mappings it serves, whether it answers, its pool, its
+        back-off and its server (``realtime status``).
+
+        With ``probe`` every backend is opened if needed and asked for its status (drivers
+        implementing ``ara_status`` ask the storage, which proves it answers); without, only
+        what calls so far have shown is reported. A probe never changes a backend's health.
+        """
+        served: dict[str, list[str]] = {}
+        for m in self._mappings:
+            served.setdefault(f"{m.driver}:{m.database}", []).append(
+                m.name if m.priority == 1 else f"{m.name} (priority {m.priority})"
+            )
+        return [
+            self._backend_status(b, tuple(served.get(b.label, ())), probe)
+            for b in self._backends.values()
+        ]
+
+    def _backend_status(
+        self, backend: _Backend, mappings: tuple[str, ...], probe: bool
+    ) -> BackendStatus:
+        now = _now()
+        resting = backend.failed_until > now
+        state: State
+        if backend.failures:
+            state = "backing off" if resting else "failing"
+        else:
+            state = "up" if backend.connection is not None else "not connected"
+        error = backend.last_error if backend.failures else None
+        answer: cabc.Mapping[str, Any] = {}
+        if probe:
+            try:
+                hooks = self._plugins.hooks(backend.driver)
+                conn = backend.connection or backend.open(hooks)
+                answer = hooks.status(conn) if hooks.status is not None else {}
+                if not backend.failures:
+                    state = "up"
+            except (BackendError, ConfigError) as exc:
+                state, error = "down", str(exc)
+        return BackendStatus(
+            backend=backend.label,
+            driver=backend.driver,
+            database=backend.database,
+            mappings=mappings,
+            state=state,
+            connected=backend.connection is not None,
+            failures=backend.failures,
+            total_failures=backend.total_failures,
+            retry_in=round(backend.failed_until - now, 3) if resting else None,
+            error=error,
+            server=answer.get("server"),
+            detail=answer.get("detail"),
+            pools=pools_from(answer.get("pools")),
+        )
+
     # -- the API --------------------------------------------------------------------------
 
     def load(self, family: str, /, *conditions: ConditionsArg, **equals: str) -> Row | None:
@@ -523,6 +589,9 @@ class Realtime:
 
         ``#include`` lines and rows go through the same look-up.
         """
+        check_value(name, "file name")  # NUL, lone surrogates: a QueryError before any I/O
+        if not name:
+            raise QueryError("load_config needs a file name")
         return self._load_config(name, ())
 
     def _load_config(self, name: str, stack: tuple[str, ...]) -> Config:

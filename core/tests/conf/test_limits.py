@@ -304,3 +304,21 @@ def test_files_read_by_one_load_are_capped(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(parser, "MAX_FILES_PER_LOAD", 500)
     with pytest.raises(ConfigError, match=r"f4\.conf:\d+: more than 500 files read"):
         Config.from_file(top)
+
+
+def test_a_file_included_many_times_warns_once_per_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four levels of ten includes each read 11,111 files; each repeated-include warning (and
+    any other per-line warning) is logged once per load, not once per read (11,110 lines)."""
+    for level in range(1, 5):
+        body = "".join(f"#include fan{level + 1}.conf\n" for _ in range(10))
+        write(tmp_path / f"fan{level}.conf", f"[c{level}]\nx{level}\n{body}")
+    write(tmp_path / "fan5.conf", "[leaf]\nk = v\n")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        cfg = Config.from_file("fan1.conf", config_dir=tmp_path)
+    assert cfg.get("leaf", "k") == "v"
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == len(set(messages)), "a warning was logged twice in one load"
+    # the repeated includes of fan1..fan4 (one per line), and their line 2 (no '=')
+    assert len(messages) <= 4 * 10 + 4, len(messages)

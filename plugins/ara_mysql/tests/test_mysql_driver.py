@@ -1,63 +1,20 @@
 """mysql-specific behaviour: Asterisk's schemas, exact matching on MariaDB's default collation,
-matched-row counts, read/write sections, failures, configuration."""
+matched-row counts, read/write sections, configuration; and the shared SQL-driver tests
+(ara_testservers.sqldriver)."""
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ara_mysql.config import read_config
-from ara_realtime import BackendError, ConfigError, QueryError, Realtime
+from ara_realtime import ConfigError, QueryError, Realtime
 from ara_realtime.plugins import Plugins
 from ara_testservers import MariaDBServer
-
-SCHEMA = Path(__file__).parent / "data" / "asterisk_schema.sql"
-FAMILIES = {
-    "sippeers": "mysql,asterisk",
-    "ps_endpoints": "mysql,asterisk",
-    "ps_aors": "mysql,asterisk",
-    "ps_contacts": "mysql,asterisk",
-    "ps_outbound_publishes": "mysql,asterisk",
-    "ps_inbound_publications": "mysql,asterisk",
-    "musiconhold": "mysql,asterisk",
-    "voicemail": "mysql,asterisk",
-    "extensions.conf": "mysql,asterisk,ast_config",
-}
-
-
-@pytest.fixture(scope="module")
-def asterisk_db(mariadb_server: MariaDBServer) -> Iterator[str]:
-    """A database holding Asterisk's tables in the server's default collation."""
-    name = "asterisk_schema"
-    mariadb_server.sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    mariadb_server.sql(SCHEMA.read_text(), database=name)
-    yield name
-    mariadb_server.sql(f"DROP DATABASE {name}")
-
-
-@pytest.fixture
-def ast(
-    asterisk_db: str, make_rt: Callable[..., Realtime], my_sql: Callable[..., Any]
-) -> Iterator[Realtime]:
-    rt = make_rt(FAMILIES, database="asterisk", dbname=asterisk_db)
-    yield rt
-    for table in (
-        "sippeers",
-        "ps_endpoints",
-        "ps_aors",
-        "ps_contacts",
-        "ps_outbound_publishes",
-        "ps_inbound_publications",
-        "musiconhold",
-        "voicemail",
-        "ast_config",
-    ):
-        my_sql(f"DELETE FROM {asterisk_db}.{table}")
+from ara_testservers.sqldriver import *  # noqa: F403  (what every SQL driver shares)
 
 
 def test_sippeers_enums_and_exact_matching(ast: Realtime) -> None:
@@ -101,16 +58,16 @@ def test_sippeers_enums_and_exact_matching(ast: Realtime) -> None:
 
 
 def test_point_lookup_keeps_using_the_index(
-    ast: Realtime, my_sql: Callable[..., Any], asterisk_db: str
+    ast: Realtime, sql: Callable[..., Any], asterisk_db: str
 ) -> None:
     ast.store("sippeers", {"name": "x"})
     conn = ast._backends[("mysql", "asterisk")].connection  # type: ignore[attr-defined]
     info = conn.table("sippeers", "sippeers")
     from ara_realtime.conditions import Condition
 
-    sql, params = conn.statements.select(info, (Condition("name", "=", "x"),), "s", multi=False)
-    assert "COLLATE" in sql
-    plan = my_sql(f"EXPLAIN {sql.replace('`sippeers`', f'{asterisk_db}.sippeers', 1)}", params)
+    select, params = conn.statements.select(info, (Condition("name", "=", "x"),), "s", multi=False)
+    assert "COLLATE" in select
+    plan = sql(f"EXPLAIN {select.replace('`sippeers`', f'{asterisk_db}.sippeers', 1)}", params)
     assert plan[0][3] in ("const", "ref", "eq_ref"), plan  # access type: an index, not ALL
 
 
@@ -120,51 +77,15 @@ def test_updates_count_matched_rows(ast: Realtime) -> None:
     assert ast.update2("sippeers", {"host": "h"}, {"host": "h"}) == 1
 
 
-def test_pjsip_tables_and_static(ast: Realtime) -> None:
-    ast.store("ps_endpoints", {"id": "100", "100rel": "peer_supported", "direct_media": "no"})
-    assert ast.load("ps_endpoints", ("100rel", "peer_supported"))["id"] == "100"  # type: ignore[index]
-    ast.store("ps_aors", {"id": "100", "max_contacts": "1", "qualify_timeout": "3.5"})
-    assert ast.load("ps_aors", ("qualify_timeout >", "3"))["qualify_timeout"] == "3.5"  # type: ignore[index]
-    ast.store("ps_contacts", {"id": "c1", "expiration_time": "1790000000"})
-    assert ast.load_multi("ps_contacts", ("expiration_time <=", "1790000000"))[0]["id"] == "c1"
-    ast.store("ps_outbound_publishes", {"id": "p", "@body": "a;b", "@context": "x"})
-    assert ast.load("ps_outbound_publishes", ("@body", "a;b")) == {
-        "id": "p",
-        "@body": "a;b",
-        "@context": "x",
-    }
-    ast.store("ps_inbound_publications", {"id": "i", "event_asterisk-mwi": "m"})
-    assert (
-        ast.update2("ps_inbound_publications", {"event_asterisk-mwi": "m"}, {"endpoint": "e"}) == 1
-    )
-    ast.store("musiconhold", {"name": "default", "mode": "files", "stamp": "2026-01-02 03:04:05"})
-    assert ast.load("musiconhold", ("stamp >=", "2026-01-01"))["stamp"] == "2026-01-02 03:04:05"  # type: ignore[index]
-    ast.store("voicemail", {"context": "d", "mailbox": "1", "password": "1234", "volgain": "1.5"})
-    assert ast.load("voicemail", mailbox="1")["volgain"] == "1.50"  # type: ignore[index]
-    for cat, name, val, vm in [("general", "b", "2", "1"), ("general", "a", "1", "0")]:
-        ast.store(
-            "extensions.conf",
-            {
-                "filename": "extensions.conf",
-                "category": cat,
-                "var_name": name,
-                "var_val": val,
-                "cat_metric": "1",
-                "var_metric": vm,
-            },
-        )
-    assert ast.load_config("extensions.conf")["general"].items() == [("a", "1"), ("b", "2")]
-
-
 def test_read_write_sections(
     mariadb_server: MariaDBServer,
-    my_tables: Callable[[str], str],
-    my_sql: Callable[..., Any],
+    sql_tables: Callable[[str], str],
+    sql: Callable[..., Any],
     tmp_path: Path,
     dbapi: str,
 ) -> None:
     mariadb_server.sql("CREATE DATABASE IF NOT EXISTS ara_replica CHARACTER SET utf8mb4")
-    table = my_tables("rw")
+    table = sql_tables("rw")
     s = mariadb_server
     (tmp_path / "res_config_mysql.conf").write_text(
         f"[writer]\ndbhost = 127.0.0.1\ndbport = {s.port}\ndbname = ara\ndbuser = {s.user}\n"
@@ -176,15 +97,15 @@ def test_read_write_sections(
     rt = Realtime.from_config_dir(tmp_path, plugins=Plugins())
     try:
         assert rt.require("fam", {"name": ("char", 20)})
-        my_sql(f"CREATE TABLE ara_replica.{table} LIKE ara.{table}")
+        sql(f"CREATE TABLE ara_replica.{table} LIKE ara.{table}")
         assert rt.store("fam", {"name": "written"}) == 1
-        assert my_sql(f"SELECT name FROM ara.{table}") == [("written",)]
+        assert sql(f"SELECT name FROM ara.{table}") == [("written",)]
         assert rt.load("fam", name="written") is None  # reads go to the reader section
-        my_sql(f"INSERT INTO ara_replica.{table} (name) VALUES ('replicated')")
+        sql(f"INSERT INTO ara_replica.{table} (name) VALUES ('replicated')")
         assert rt.load("fam", name="replicated") == {"name": "replicated"}
     finally:
         rt.close()
-        my_sql(f"DROP TABLE IF EXISTS ara_replica.{table}")
+        sql(f"DROP TABLE IF EXISTS ara_replica.{table}")
 
 
 # -- configuration --------------------------------------------------------------------------
@@ -207,6 +128,9 @@ def test_res_config_mysql_conf_sections(tmp_path: Path) -> None:
         "password": "s3cret-pw",
         "charset": "utf8mb4",
         "ssl": {"ca": "/ca.pem"},
+        "connect_timeout": 5,
+        "read_timeout": 3,
+        "write_timeout": 3,
     }
     other = read_config("other", {}, tmp_path)
     assert other.connect_args["unix_socket"] == "/run/my.sock"
@@ -246,17 +170,3 @@ def test_config_errors_name_file_and_line(tmp_path: Path, text: str, message: st
     (tmp_path / "res_config_mysql.conf").write_text(text)
     with pytest.raises(ConfigError, match=message):
         read_config("db", {}, tmp_path)
-
-
-def test_secrets_stay_out_of_errors_logs_and_reprs(
-    mariadb_server: MariaDBServer, caplog: pytest.LogCaptureFixture, dbapi: str
-) -> None:
-    settings = {**mariadb_server.settings(), "dbpass": "wrong-Secret-42", "dbapi": dbapi}
-    rt = Realtime({"fam": "mysql,ara,nosuch"}, {"mysql": {"ara": settings}}, plugins=Plugins())
-    with caplog.at_level(logging.DEBUG), pytest.raises(BackendError) as info:
-        rt.load("fam", name="x")
-    text = str(info.value) + repr(info.value) + caplog.text + repr(rt)
-    assert "Access denied" in str(info.value)
-    assert "wrong-Secret-42" not in text
-    rt.close()
-    time.sleep(0)

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -265,5 +266,34 @@ def test_mariadb_stopping_mid_session_is_bounded_by_the_dsn_timeouts(
         assert time.monotonic() - start < 6  # READ_TIMEOUT, then one retry's connect limit
     finally:
         os.kill(mariadb_server.pid, signal.SIGCONT)
+    rt._backends[("odbc", "faults")].failed_until = 0
+    assert rt.load("peers", name="a") == {"name": "a"}
+
+
+def test_a_server_stopped_mid_session_is_cut_at_query_timeout(
+    server_dsn: tuple[Any, Dsn], make_rt: Callable[..., Realtime]
+) -> None:
+    """psqlODBC has no read timeout of its own: the core's watchdog cuts the socket found
+    through the port the server sees (ara_odbc.sockets); MariaDB's likewise."""
+    server, dsn = server_dsn
+    rt = make_rt(dsn, query_timeout="1", connect_timeout="2", pool_pre_ping="no")
+    rt.store("peers", {"name": "a"})
+    watch = _conn(rt).pool.acquire()
+    assert getattr(watch.watch, "_fd", -1) >= 0, "no socket found for the connection"
+    _conn(rt).pool.release(watch)
+    pids = [server.pid]
+    if isinstance(server, PostgresServer):  # the backends too, not only the postmaster
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        pids += [int(p) for p in children]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        with pytest.raises(BackendError, match=r"odbc class 'faults'"):
+            rt.load("peers", name="a")
+        assert time.monotonic() - start < 4  # query_timeout, never retried
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
     rt._backends[("odbc", "faults")].failed_until = 0
     assert rt.load("peers", name="a") == {"name": "a"}

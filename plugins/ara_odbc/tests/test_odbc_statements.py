@@ -69,14 +69,23 @@ def test_detect_asks_sqlgetinfo_and_the_session() -> None:
     my = detect(
         FakeOdbc(
             _info("MariaDB", quote="`"),
-            {"SELECT DATABASE()": "ara", "SELECT @@SESSION.sql_mode": "STRICT_TRANS_TABLES"},
+            {
+                "SELECT DATABASE()": "ara",
+                "SELECT @@SESSION.sql_mode": "STRICT_TRANS_TABLES",
+                "SELECT @@max_allowed_packet": 16777216,
+            },
         )
     )
     assert (my.kind, my.mariadb, my.schema, my.backslash_literals) == ("mysql", True, "ara", True)
+    assert my.max_packet == 16777216
     plain = detect(
         FakeOdbc(
             _info("MySQL", quote="`"),
-            {"SELECT DATABASE()": "a", "SELECT @@SESSION.sql_mode": "ANSI,NO_BACKSLASH_ESCAPES"},
+            {
+                "SELECT DATABASE()": "a",
+                "SELECT @@SESSION.sql_mode": "ANSI,NO_BACKSLASH_ESCAPES",
+                "SELECT @@max_allowed_packet": None,
+            },
         )
     )
     assert plain.backslash_literals is False and plain.mariadb is False
@@ -247,6 +256,15 @@ class _Err(Exception):
         (("HY000", "[HY000] [SQLite]no such column: x (1)"), "sqlite", "query"),
         (("HY000", "[HY000] [SQLite]database is locked (5)"), "sqlite", "backend"),
         (("HYT00", "[HYT00] Timeout expired"), "generic", "backend"),
+        (
+            (
+                "HY000",
+                "[HY000] Parameter of prepared statement which is set through "
+                "mysql_send_long_data() is longer than 'max_long_data_size' bytes (1105)",
+            ),
+            "mysql",
+            "query",
+        ),
     ],
 )
 def test_error_classes(args: tuple[str, str], kind: Any, expected: str) -> None:

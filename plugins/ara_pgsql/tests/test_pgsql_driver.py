@@ -1,49 +1,18 @@
-"""pgsql-specific behaviour: Asterisk's schemas with enums, require, failures, configuration."""
+"""pgsql-specific behaviour: Asterisk's schemas with enums, require, configuration; and the
+shared SQL-driver tests (ara_testservers.sqldriver)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ara_pgsql.config import read_config
-from ara_realtime import BackendError, ConfigError, QueryError, Realtime
-from ara_realtime.plugins import Plugins
-from ara_testservers import PostgresServer
-
-SCHEMA = Path(__file__).parent / "data" / "asterisk_schema.sql"
-FAMILIES = {
-    "sippeers": "pgsql,asterisk",
-    "ps_endpoints": "pgsql,asterisk",
-    "ps_auths": "pgsql,asterisk",
-    "ps_aors": "pgsql,asterisk",
-    "ps_contacts": "pgsql,asterisk",
-    "ps_transports": "pgsql,asterisk",
-    "ps_outbound_publishes": "pgsql,asterisk",
-    "ps_inbound_publications": "pgsql,asterisk",
-    "musiconhold": "pgsql,asterisk",
-    "voicemail": "pgsql,asterisk",
-    "extensions.conf": "pgsql,asterisk,ast_config",
-}
-
-
-@pytest.fixture(scope="module")
-def asterisk_db(pg_server: PostgresServer) -> Iterator[str]:
-    """A database holding Asterisk's tables (enum types included); dropped afterwards."""
-    name = "asterisk_schema"
-    pg_server.psql(f"CREATE DATABASE {name} OWNER ara")
-    pg_server.psql("ALTER SCHEMA public OWNER TO ara", database=name)
-    pg_server.psql(SCHEMA.read_text(), database=name, user="ara")
-    yield name
-    pg_server.psql(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-@pytest.fixture
-def ast(asterisk_db: str, make_rt: Callable[..., Realtime]) -> Realtime:
-    return make_rt(FAMILIES, database="asterisk", dbname=asterisk_db)
+from ara_realtime import ConfigError, QueryError, Realtime
+from ara_testservers.sqldriver import *  # noqa: F403  (what every SQL driver shares)
 
 
 def test_sippeers_enums_without_casts(ast: Realtime) -> None:
@@ -83,66 +52,22 @@ def test_sippeers_enums_without_casts(ast: Realtime) -> None:
     assert ast.destroy("sippeers", "name", "alice") == 1
 
 
-def test_pjsip_tables(ast: Realtime) -> None:
-    ast.store(
-        "ps_endpoints",
-        {"id": "100", "100rel": "peer_supported", "direct_media": "no", "dtmf_mode": "auto_info"},
-    )
-    ast.store("ps_endpoints", {"id": "101", "100rel": "yes", "direct_media": "false"})
-    assert ast.load("ps_endpoints", ("100rel", "peer_supported"))["id"] == "100"  # type: ignore[index]
-    assert [r["id"] for r in ast.load_multi("ps_endpoints", ("id LIKE", "10%"))] == ["100", "101"]
-    ast.store("ps_aors", {"id": "100", "max_contacts": "1", "qualify_timeout": "3.5"})
-    assert ast.load("ps_aors", ("qualify_timeout >", "3"))["qualify_timeout"] == "3.5"  # type: ignore[index]
+def test_booleans_auth_types_and_pjsip_enums(ast: Realtime) -> None:
     ast.store("ps_contacts", {"id": "c1", "expiration_time": "1790000000", "prune_on_boot": "yes"})
-    assert ast.load_multi("ps_contacts", ("expiration_time <=", "1790000000"))[0]["id"] == "c1"
-    ast.store("ps_outbound_publishes", {"id": "p", "@body": "a;b", "@context": "x", "@exten": "1"})
-    assert ast.load("ps_outbound_publishes", ("@body", "a;b")) == {
-        "id": "p",
-        "@body": "a;b",
-        "@context": "x",
-        "@exten": "1",
-    }
-    ast.store("ps_inbound_publications", {"id": "i", "event_asterisk-mwi": "m"})
-    assert (
-        ast.update2("ps_inbound_publications", {"event_asterisk-mwi": "m"}, {"endpoint": "e"}) == 1
-    )
+    assert ast.load("ps_contacts", prune_on_boot="yes")["id"] == "c1"  # type: ignore[index]
     ast.store("ps_transports", {"id": "t", "tcp_keepalive_enable": "yes"})
     assert ast.load("ps_transports", tcp_keepalive_enable="true")["id"] == "t"  # type: ignore[index]
     ast.store("ps_auths", {"id": "a", "auth_type": "userpass", "password": "pw"})
     assert ast.load("ps_auths", ("auth_type LIKE", "user%"))["password"] == "pw"  # type: ignore[index]
 
 
-def test_timestamps_numeric_and_static(ast: Realtime) -> None:
-    ast.store("musiconhold", {"name": "default", "mode": "files", "stamp": "2026-01-02 03:04:05"})
-    assert ast.load("musiconhold", ("stamp >=", "2026-01-01"))["stamp"] == "2026-01-02 03:04:05"  # type: ignore[index]
-    ast.store("voicemail", {"context": "d", "mailbox": "1", "password": "1234", "volgain": "1.5"})
-    assert ast.load("voicemail", mailbox="1")["volgain"] == "1.50"  # type: ignore[index]
-    for cat, name, val, cm, vm in [
-        ("general", "b", "2", "1", "1"),
-        ("general", "a", "1", "1", "0"),
-    ]:
-        ast.store(
-            "extensions.conf",
-            {
-                "filename": "extensions.conf",
-                "category": cat,
-                "var_name": name,
-                "var_val": val,
-                "cat_metric": cm,
-                "var_metric": vm,
-            },
-        )
-    cfg = ast.load_config("extensions.conf")
-    assert cfg["general"].items() == [("a", "1"), ("b", "2")]
-
-
 def test_require_modes(
     make_rt: Callable[..., Realtime],
-    pg_tables: Callable[[str], str],
-    pg_sql: Callable[..., Any],
+    sql_tables: Callable[[str], str],
+    sql: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    table = pg_tables("req")
+    table = sql_tables("req")
     warn = make_rt({"fam": f"pgsql,ara,{table}"}, requirements="warn")
     with caplog.at_level(logging.WARNING):
         assert not warn.require("fam", {"name": ("char", 40)})
@@ -163,7 +88,7 @@ def test_require_modes(
     )
     assert close.require("fam", {"extra": ("integer4", 11)})
     types = dict(
-        pg_sql(
+        sql(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
             (table,),
         )
@@ -181,7 +106,7 @@ def test_require_modes(
     }
     char = make_rt({"fam": f"pgsql,char,{table}"}, database="char", requirements="createchar")
     assert char.require("fam", {"asvarchar": ("uinteger2", 5)})
-    assert pg_sql(
+    assert sql(
         "SELECT data_type, character_maximum_length FROM information_schema.columns "
         "WHERE table_name = %s AND column_name = 'asvarchar'",
         (table,),
@@ -195,15 +120,15 @@ def test_require_modes(
 
 
 def test_codec_off_stores_values_as_they_are(
-    make_rt: Callable[..., Realtime], pg_tables: Callable[[str], str], pg_sql: Callable[..., Any]
+    make_rt: Callable[..., Realtime], sql_tables: Callable[[str], str], sql: Callable[..., Any]
 ) -> None:
-    table = pg_tables("raw")
+    table = sql_tables("raw")
     rt = make_rt(
         {"fam": f"pgsql,raw,{table}"}, database="raw", requirements="createclose", codec="no"
     )
     assert rt.require("fam", {"name": ("char", 20), "v": ("char", 20)})
     rt.store("fam", {"name": "a", "v": "x;y^5E"})
-    assert pg_sql(f'SELECT v FROM "{table}"') == [("x;y^5E",)]
+    assert sql(f'SELECT v FROM "{table}"') == [("x;y^5E",)]
     assert rt.load("fam", ("v LIKE", "x;%")) == {"name": "a", "v": "x;y^5E"}
     conn = rt._backends[("pgsql", "raw")].connection  # type: ignore[attr-defined]
     assert not conn.capabilities.codec
@@ -233,6 +158,7 @@ def test_res_pgsql_conf_general_and_database_sections(tmp_path: Path) -> None:
         "password": "s3cret-pw",
         "application_name": "pbx",
         "sslmode": "require",
+        "connect_timeout": "5",
     }
     assert spec.settings.requirements == "createchar" and spec.settings.codec
     other = read_config("other", {}, conf)
@@ -249,7 +175,8 @@ def test_modern_keys_socket_and_url(tmp_path: Path) -> None:
     assert spec.connect_args["host"] == "/run/postgresql" and "password" not in spec.connect_args
     url = read_config("x", {"url": "postgresql://u:pw@h:1/d", "sslrootcert": "/ca.pem"}, None)
     assert url.url.drivername == "postgresql+psycopg" and url.url.host == "h"
-    assert url.connect_args == {"sslrootcert": "/ca.pem"} and "pw" not in url.label
+    assert url.connect_args == {"sslrootcert": "/ca.pem", "connect_timeout": "5"}
+    assert "pw" not in url.label
     with pytest.raises(ConfigError, match="psycopg 3"):
         read_config("x", {"url": "postgresql+psycopg2://u@h/d"}, None)
 
@@ -270,17 +197,3 @@ def test_modern_keys_socket_and_url(tmp_path: Path) -> None:
 def test_config_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         read_config("general", {}, _write(tmp_path, text))
-
-
-def test_secrets_stay_out_of_errors_logs_and_reprs(
-    pg_server: PostgresServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    settings = {**pg_server.settings(), "password": "wrong-Secret-42"}
-    rt = Realtime({"fam": "pgsql,ara,nosuch"}, {"pgsql": {"ara": settings}}, plugins=Plugins())
-    with caplog.at_level(logging.DEBUG), pytest.raises(BackendError) as info:
-        rt.load("fam", name="x")
-    text = str(info.value) + repr(info.value) + caplog.text + repr(rt)
-    text += repr(rt._backends[("pgsql", "ara")])  # type: ignore[attr-defined]
-    assert "password authentication failed" in str(info.value)
-    assert "wrong-Secret-42" not in text
-    rt.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -9,7 +10,9 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -127,12 +130,62 @@ class Server:
             return False
         return self.binary.encode() in cmdline
 
+    def processes(self) -> list[int]:
+        """The server's PID and those of every process it started (PostgreSQL: one per client)."""
+        if self.pid is None:
+            return []
+        parents: dict[int, int] = {}
+        for path in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                fields = Path(path).read_text().rsplit(")", 1)[1].split()
+            except OSError:  # exited meanwhile
+                continue
+            parents[int(path.split("/")[2])] = int(fields[1])
+        found = [self.pid]
+        for pid in found:  # grows while it is walked: children of children
+            found.extend(child for child, parent in parents.items() if parent == pid)
+        return found
+
+    def freeze(self) -> None:
+        """Stop every process of the server (SIGSTOP): the kernel still accepts connections
+        and acknowledges packets, but nothing answers. :meth:`thaw` resumes it."""
+        stopped: set[int] = set()
+        while True:  # the parent first, then again until no new process appeared
+            fresh = [pid for pid in self.processes() if pid not in stopped]
+            if not fresh:
+                return
+            for pid in fresh:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+                stopped.add(pid)
+
+    def thaw(self) -> None:
+        """Resume a frozen server (SIGCONT to every process; harmless if it runs)."""
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def frozen(self, limit: float = 60.0) -> Iterator[None]:
+        """Freeze the server for the block; it thaws after ``limit`` seconds at the latest,
+        so a call that never returns fails its test instead of hanging the run."""
+        self.freeze()
+        guard = threading.Timer(limit, self.thaw)
+        guard.daemon = True
+        guard.start()
+        try:
+            yield
+        finally:
+            guard.cancel()
+            self.thaw()
+
     def stop(self, sig: signal.Signals | None = None, timeout: float = 60.0) -> None:
         """Stop the server (its own signal by default; SIGKILL for a crash) and wait."""
         if not self._alive():
             self.pid = None
             return
         assert self.pid is not None
+        self.thaw()  # a frozen server would not act on the signal
         os.kill(self.pid, sig or self.stop_signal)
         deadline = time.monotonic() + timeout
         while self._alive() and time.monotonic() < deadline:
@@ -322,11 +375,16 @@ class MariaDBServer(Server):
         self.ensure_installed()
         self.data = self.base / "data"
         self.sock = self.base / "mysqld.sock"
+        # its own temporary directory: servers started at the same moment by other runs
+        # otherwise collide on /tmp/#sql-temptable-* during the bootstrap
+        self.tmp = self.base / "tmp"
+        self.tmp.mkdir(exist_ok=True)
         _run(
             [
                 "mariadb-install-db",
                 "--no-defaults",
                 f"--datadir={self.data}",
+                f"--tmpdir={self.tmp}",
                 "--user=root",
                 "--auth-root-authentication-method=socket",
                 "--skip-test-db",
@@ -350,6 +408,7 @@ class MariaDBServer(Server):
                 binary,
                 "--no-defaults",
                 f"--datadir={self.data}",
+                f"--tmpdir={self.tmp}",
                 f"--socket={self.sock}",
                 f"--port={self.port}",
                 "--bind-address=127.0.0.1",

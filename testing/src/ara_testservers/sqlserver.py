@@ -1,10 +1,8 @@
 """What an SQL driver must do when its server misbehaves, on a real server (shared tests).
 
-A driver's test module runs these with ``from ara_testservers.sqlserver import *``; its
-``conftest.py`` provides ``rt`` (a ``Realtime`` with a ``peers`` family on database ``ara``),
-``make_rt(mappings, database=..., **settings)``, ``sql_tables(name)`` (a fresh table name),
-``sql_server`` (the running server: ``stop()``, ``restart()``) and ``sql_driver`` (the
-driver's name).
+A driver's test module runs these with ``from ara_testservers.sqlserver import *``; the
+fixtures (``rt``, ``make_rt``, ``sql_tables``, ``sql_server`` with ``stop()`` and
+``restart()``, ``sql_driver``) come from :mod:`ara_testservers.sqlfixtures`.
 """
 
 from __future__ import annotations

@@ -247,6 +247,7 @@ class _Loader:
         self.resolver = resolver
         self.current: Category | None = None  # cfg->current: last created or (+)-targeted
         self.included: set[str] = set()
+        self.warned: set[str] = set()
         self.index = CategoryIndex(cfg)
         self.filter_work = Meter(MAX_FILTER_WORK)
         self.copied = 0
@@ -254,6 +255,13 @@ class _Loader:
         self.appends: dict[int, tuple[Category, _Appends]] = {}
 
     # lines
+
+    def _warn(self, message: str, *args: object) -> None:
+        """Log a warning once per load: a file included a thousand times warns once per line."""
+        text = message % args if args else message
+        if text not in self.warned:
+            self.warned.add(text)
+            log.warning("%s", text)
 
     def parse_text(
         self, text: str, latin1: bool, filename: str, st: _FileState, level: int
@@ -269,7 +277,7 @@ class _Loader:
             if len(raw) > _SURELY_SHORT:
                 size = _byte_length(raw, latin1)
                 if size >= MAX_LINE_BYTES:
-                    log.warning(
+                    self._warn(
                         "%s:%d: line too long (%d bytes, the limit is %d), skipped",
                         filename,
                         lineno,
@@ -288,7 +296,7 @@ class _Loader:
         if st.comment:
             opened = st.nest.get(st.comment)
             where = f" beginning on line {opened}" if opened is not None else ""
-            log.warning("%s: unterminated block comment detected%s", filename, where)
+            self._warn("%s: unterminated block comment detected%s", filename, where)
 
     @staticmethod
     def _uncomment(raw: str, st: _FileState, filename: str, lineno: int) -> str:
@@ -452,7 +460,7 @@ class _Loader:
                 raise ConfigError("invalid escape: '\\' followed by a blank", filename, lineno)
         eq = cur.find("=", 1 if escaped else 0)
         if eq < 0:
-            log.warning("%s:%d: no '=' (equal sign) in line, ignored", filename, lineno)
+            self._warn("%s:%d: no '=' (equal sign) in line, ignored", filename, lineno)
             return
         if eq > int(escaped) and cur[eq - 1] == "+":
             name = _strip(cur[: eq - 1])
@@ -502,12 +510,18 @@ class _Loader:
         index.update(variables[hit], hit, old.name, joined)
         return True
 
-    @staticmethod
     def _new_variable(
-        cat: Category, name: str, value: str, *, is_object: bool, filename: str, lineno: int
+        self,
+        cat: Category,
+        name: str,
+        value: str,
+        *,
+        is_object: bool,
+        filename: str,
+        lineno: int,
     ) -> None:
         if not name:
-            log.warning("%s:%d: no variable name, line ignored", filename, lineno)
+            self._warn("%s:%d: no variable name, line ignored", filename, lineno)
             return
         cat.append(name, value, object=is_object, file=filename, lineno=lineno)
 
@@ -522,13 +536,13 @@ class _Loader:
         arg = _strip(body[i:])
         kind = fold(word)
         if kind == "exec" and not self.exec_includes:
-            log.warning("%s:%d: #exec ignored (exec_includes is not enabled)", filename, lineno)
+            self._warn("%s:%d: #exec ignored (exec_includes is not enabled)", filename, lineno)
             return
         if kind not in ("include", "tryinclude", "exec"):
-            log.warning("%s:%d: unknown directive '#%s', ignored", filename, lineno, word)
+            self._warn("%s:%d: unknown directive '#%s', ignored", filename, lineno, word)
             return
         if not arg:
-            log.warning("%s:%d: directive '#%s' needs an argument", filename, lineno, word)
+            self._warn("%s:%d: directive '#%s' needs an argument", filename, lineno, word)
             return
         if arg[0] in '"<' and arg[-1] == (">" if arg[0] == "<" else '"'):
             arg = arg[1:-1]
@@ -537,10 +551,10 @@ class _Loader:
             output = self._run(arg, filename, lineno)
         else:
             if arg in self.included:
-                log.warning("%s:%d: same file included more than once: %s", filename, lineno, arg)
+                self._warn("%s:%d: same file included more than once: %s", filename, lineno, arg)
             self.included.add(arg)
         if level == MAX_INCLUDE_LEVEL + 1:
-            log.warning(
+            self._warn(
                 "%s:%d: maximum include level (%d) exceeded", filename, lineno, MAX_INCLUDE_LEVEL
             )
             if kind != "tryinclude":
@@ -608,7 +622,7 @@ class _Loader:
         except _LoadLimitError:
             raise
         except ConfigError as err:
-            log.warning("%s (the rest of this included file is ignored)", err)
+            self._warn("%s (the rest of this included file is ignored)", err)
         return count > 0
 
     def _run(self, command: str, filename: str, lineno: int) -> bytes:
@@ -623,5 +637,5 @@ class _Loader:
         if proc.returncode:
             log.error("#exec <%s>: exited with return value %d", command, proc.returncode)
         if not proc.stdout:
-            log.warning("#exec <%s>: the program generated no usable output", command)
+            self._warn("#exec <%s>: the program generated no usable output", command)
         return proc.stdout

@@ -18,21 +18,11 @@ from typing import Any
 
 from ..capabilities import Capabilities
 from ..conditions import Condition, check_identifier, like_regex
-from ..datatypes import RQ, Requirement, Row, StaticRow
+from ..datatypes import RQ, STATIC_COLUMNS, Requirement, Row, StaticRow
 from ..driver import Connection, ConnectionDriver
 from ..errors import QueryError
 
 __all__ = ["MemoryStore", "create_table", "driver", "reset", "store"]
-
-_STATIC_COLUMNS = (
-    "filename",
-    "category",
-    "var_name",
-    "var_val",
-    "cat_metric",
-    "var_metric",
-    "commented",
-)
 
 
 @dataclass
@@ -169,14 +159,18 @@ class MemoryStore(Connection):
             table.check((c for c, _ in values), family)
             rows = self._select(table, conds)
             for row in rows:
-                row.update(values)
+                for column, value in values:
+                    if value:
+                        row[column] = value
+                    else:  # "" is NULL: the column is left out, as a table stores NULL
+                        row.pop(column, None)
             return len(rows)
 
     def store(self, family: str, table_name: str, values: tuple[tuple[str, str], ...]) -> int:
         with self.lock:
             table = self.table(table_name, family)
             table.check((c for c, _ in values), family)
-            table.rows.append(dict(values))
+            table.rows.append({column: value for column, value in values if value})
             return 1
 
     def destroy(self, family: str, table_name: str, conds: tuple[Condition, ...]) -> int:
@@ -213,7 +207,7 @@ class MemoryStore(Connection):
     def load_static(self, table_name: str, filename: str) -> list[StaticRow]:
         with self.lock:
             table = self.table(table_name, filename)
-            table.check(_STATIC_COLUMNS, filename)
+            table.check(STATIC_COLUMNS, filename)
             rows = [
                 r
                 for r in table.rows

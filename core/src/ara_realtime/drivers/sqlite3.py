@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..capabilities import Capabilities
-from ..conditions import check_identifier
 from ..conf import Config
 from ..driver import ConnectionDriver
 from ..errors import BackendError, ConfigError
@@ -112,6 +111,7 @@ class SQLiteConnection(DBAPIConnection):
     )
     driver = "sqlite3"
     engine_kind = "sqlite"
+    VERSION_SQL = "SELECT 'SQLite ' || sqlite_version()"
 
     def __init__(
         self,
@@ -229,7 +229,6 @@ class SQLiteConnection(DBAPIConnection):
     # -- metadata -----------------------------------------------------------------------
 
     def _describe(self, name: str, family: str) -> TableInfo | None:
-        check_identifier(name, kind="table", family=family)
         rows = self._run(
             self.writer, f"PRAGMA table_info({quote(name)})", (), ALL, (name, family), retry=False
         )

@@ -27,12 +27,13 @@ from itertools import chain, repeat
 from typing import Any, ClassVar, Literal
 
 from ..capabilities import Capabilities
-from ..conditions import Condition, check_identifier
-from ..datatypes import Requirement, Row, StaticTuple
+from ..conditions import Condition
+from ..datatypes import STATIC_COLUMNS, Requirement, Row, StaticTuple
 from ..errors import BackendError, QueryError
+from ..status import PoolStatus
 from .codec import decode, encode
 from .messages import scrub
-from .pool import ConnectionPool, PooledConnection, PoolStatus
+from .pool import ConnectionPool, PooledConnection
 from .schema import ColumnFacts, check_requirement, ddl_type
 from .statements import Dialect, Statements, TableInfo
 from .tables import TableCache
@@ -42,7 +43,6 @@ __all__ = [
     "NOTHING",
     "ONE",
     "ROWCOUNT",
-    "STATIC_COLUMNS",
     "ColumnSQL",
     "DBAPIConnection",
     "ErrorKind",
@@ -50,16 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The columns of Asterisk's static-configuration table that the static query reads.
-STATIC_COLUMNS = (
-    "filename",
-    "category",
-    "var_name",
-    "var_val",
-    "cat_metric",
-    "var_metric",
-    "commented",
-)
 
 #: How a DB-API error is taken: the caller's mistake, a lost connection, a failing storage.
 ErrorKind = Literal["query", "lost", "backend"]
@@ -97,6 +87,8 @@ class DBAPIConnection(TableCache):
     driver: ClassVar[str] = ""
     #: The engine whose column types ``require`` creates (see :mod:`ara_realtime.sql.schema`).
     engine_kind: ClassVar[str] = ""
+    #: A query whose one value names the server and its version (``realtime status``).
+    VERSION_SQL: ClassVar[str] = "SELECT VERSION()"
 
     def __init__(
         self,
@@ -119,6 +111,10 @@ class DBAPIConnection(TableCache):
         self._init_tables(Statements(dialect, codec=codec))
         # the hot path calls cursor.execute itself unless a driver changes how statements run
         self._plain_execute = type(self).execute is DBAPIConnection.execute
+        #: The most bytes one statement may take on the wire, where the server has such a
+        #: limit (MySQL's max_allowed_packet): a larger one is the caller's mistake, refused
+        #: before it is sent (the server would drop the connection instead of answering).
+        self.max_statement_bytes: int | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
@@ -145,6 +141,19 @@ class DBAPIConnection(TableCache):
         if self.writer is self.reader:
             return {"pool": self.reader.status()}
         return {"read": self.reader.status(), "write": self.writer.status()}
+
+    def status(self) -> Mapping[str, Any]:
+        """The server's version (a round trip: it proves the storage answers) and the pools."""
+        row = self._run(self.reader, self.VERSION_SQL, (), ONE, ("", ""), retry=True)
+        return {
+            "server": self.version_text(str(row[0]) if row else ""),
+            "detail": self.label,
+            "pools": self.pool_status(),
+        }
+
+    def version_text(self, answer: str) -> str:
+        """The answer to :attr:`VERSION_SQL` as shown (a driver may name its engine)."""
+        return answer
 
     # -- what each engine supplies ------------------------------------------------------------
 
@@ -208,9 +217,15 @@ class DBAPIConnection(TableCache):
     ) -> Any:
         """Execute on a pooled connection; a lost connection is replaced and a read retried once.
 
+        A call with no answer within its connection's deadline (``query_timeout``) is cut by
+        the watchdog (:mod:`ara_realtime.sql.deadline`) and never retried.
         ``where`` is ``(table, family)`` for error messages.
         """
+        if self.max_statement_bytes is not None:
+            self._check_size(sql, params, where)
         conn = pool.acquire()
+        watch = conn.watch
+        watch.arm()
         try:
             cur = conn.cursor
             if self._plain_execute:
@@ -226,14 +241,42 @@ class DBAPIConnection(TableCache):
             else:
                 result = None
         except Exception as exc:
-            kind = self.classify(exc)
+            cut = watch.disarm()
+            kind = "lost" if cut else self.classify(exc)
+            if kind == "lost" and (cut or watch.late()):  # out of time, no retry
+                pool.discard(conn)
+                raise watch.error(self.label) from None
             error = self._failed(pool, conn, exc, kind, where)
             if retry and kind == "lost":
                 log.info("%s: connection lost (%s); retrying the read once", self.label, error)
                 return self._run(pool, sql, params, want, where, retry=False)
             raise error from None
+        if watch.disarm():  # cut as the answer came: the connection is done
+            pool.discard(conn)
+            return result
         pool.release(conn)
         return result
+
+    def _check_size(self, sql: str, params: Sequence[object], where: tuple[str, str]) -> None:
+        """``QueryError`` if the statement cannot fit in :attr:`max_statement_bytes`."""
+        limit = self.max_statement_bytes
+        assert limit is not None
+        texts = [p for p in params if p.__class__ is str]
+        # 4 bytes per character in UTF-8 at most, doubled by the client's escaping at most
+        if len(sql) + 8 * sum(map(len, texts)) <= limit:
+            return
+        size = len(sql.encode()) + sum(
+            len(t.encode()) + sum(t.count(c) for c in _ESCAPED) for t in texts
+        )
+        if size > limit:
+            table, family = where
+            raise QueryError(
+                f"family {family!r}, table {table!r}: the values are too large for the server: "
+                f"the statement takes {size:,} bytes, its limit is {limit:,} "
+                "(MySQL's max_allowed_packet)",
+                family=family,
+                table=table,
+            )
 
     def _failed(
         self,
@@ -373,7 +416,6 @@ class DBAPIConnection(TableCache):
 
     def require(self, family: str, table: str, columns: Mapping[str, Requirement]) -> bool:
         """Check columns against ``RQ_*`` types and sizes; create what is missing (create modes)."""
-        check_identifier(table, kind="table", family=family)
         self.forget(table)
         info = self._describe(table, family)
         create = self.mode != "warn"
@@ -424,6 +466,10 @@ class DBAPIConnection(TableCache):
     def _ddl(self, sql: str, table: str, family: str) -> None:
         log.info("%s: %s", self.label, sql)
         self._run(self.writer, sql, (), NOTHING, (table, family), retry=False)
+
+
+#: Characters a MySQL client escapes with a backslash (each takes one byte more).
+_ESCAPED = ("\\", "'", '"', "\x00", "\n", "\r", "\x1a")
 
 
 def _decode_row(row: Row) -> None:

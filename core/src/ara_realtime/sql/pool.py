@@ -20,33 +20,24 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import BackendError
+from ..status import PoolStatus
+from .deadline import NO_WATCH, Deadline
 
 __all__ = ["BoundedPool", "ConnectionPool", "PoolStatus", "PooledConnection"]
 
 _now = time.monotonic
 
 
-@dataclass(frozen=True)
-class PoolStatus:
-    """What ``realtime status`` shows of one pool."""
-
-    #: Connections checked out right now.
-    in_use: int
-    #: Idle connections kept.
-    idle: int
-    #: Most connections that may exist at once.
-    limit: int
-
-
 class PooledConnection(Protocol):
-    """One checked-out DB-API connection and the cursor reused for its statements."""
+    """One checked-out DB-API connection, the cursor reused for its statements, and the
+    deadline of its calls (:mod:`ara_realtime.sql.deadline`)."""
 
     dbapi: Any
     cursor: Any
+    watch: Deadline
 
 
 class ConnectionPool(Protocol):
@@ -75,13 +66,14 @@ class ConnectionPool(Protocol):
 
 
 class Conn:
-    """A connection of a :class:`BoundedPool` with its reusable cursor."""
+    """A connection of a :class:`BoundedPool` with its reusable cursor and its watch."""
 
-    __slots__ = ("cursor", "dbapi")
+    __slots__ = ("cursor", "dbapi", "watch")
 
-    def __init__(self, dbapi: Any) -> None:
+    def __init__(self, dbapi: Any, watch: Deadline = NO_WATCH) -> None:
         self.dbapi = dbapi
         self.cursor: Any = dbapi.cursor()
+        self.watch = watch
 
 
 class BoundedPool:
@@ -91,6 +83,8 @@ class BoundedPool:
     :param label: names the database in errors.
     :param setting: the name of the timeout setting, for the error a caller gets when it
         waited ``timeout`` seconds in vain.
+    :param watch: the watch of a new DB-API connection, if its calls can stall on a server
+        (default: none, as for ``sqlite3``).
     """
 
     def __init__(
@@ -102,8 +96,10 @@ class BoundedPool:
         overflow: int,
         timeout: float,
         setting: str = "pool_timeout",
+        watch: Callable[[Any], Deadline] | None = None,
     ) -> None:
         self._connect = connect
+        self._watch = watch
         self.label = label
         self.size = size
         self.limit = size + overflow
@@ -141,7 +137,8 @@ class BoundedPool:
                 # released connections go to the idle stack without the lock: look again soon
                 self._cond.wait(min(left, 0.01))
         try:
-            return Conn(self._connect())
+            dbapi = self._connect()
+            return Conn(dbapi, self._watch(dbapi) if self._watch is not None else NO_WATCH)
         except BaseException:
             self._forget()
             raise

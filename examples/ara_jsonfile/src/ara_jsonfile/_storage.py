@@ -70,8 +70,8 @@ class Table:
         for column, value in values:
             if value and column in self.integer and not _is_int(value):
                 raise QueryError(
-                    f"family {family!r}: column {column!r} of {self.name!r} holds integers, "
-                    f"not {value!r}",
+                    f"family {family!r}: column {column!r} of {self.name!r} holds integers "
+                    "(the value given is not one; values are never shown)",
                     family=family,
                     table=self.name,
                     field=column,

@@ -8,6 +8,7 @@ first for reads and static files, the second for writes and table descriptions (
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,7 +35,6 @@ KEYS = COMMON_KEYS | {
     "ssl_cert",
     "ssl_key",
     "ssl_mode",
-    "connect_timeout",
     "dbapi",
 }
 
@@ -72,8 +72,6 @@ def _spec(
         if driver != "mysqldb":
             raise s.source("ssl_mode").error("ssl_mode needs mysqlclient (dbapi = mysqlclient)")
         args["ssl_mode"] = s.get("ssl_mode")
-    if s.get("connect_timeout"):
-        args["connect_timeout"] = int(s.get("connect_timeout") or 10)
     charset = s.get("dbcharset", default="utf8mb4") or "utf8mb4"
     args["charset"] = charset
     if "url" in s.values:
@@ -99,8 +97,17 @@ def _spec(
             args["unix_socket"] = sock
             where = f"{user}@{sock}/{dbname}"
         url = URL.create(f"mysql+{driver}")
+    # Both DB-APIs also bound every read and write themselves: the backstop for round trips
+    # SQLAlchemy makes where the watchdog does not look (mysqlclient counts whole seconds;
+    # libmariadb gives up after one read_timeout, Oracle's libmysqlclient documents up to
+    # three). PyMySQL reads the server's greeting under read_timeout, not connect_timeout.
+    args["connect_timeout"] = common.connect_timeout
+    qt = common.query_timeout
+    args["read_timeout"] = args["write_timeout"] = (
+        math.ceil(qt) if url.get_driver_name() == "mysqldb" else qt
+    )
     label = f"mysql database {database!r} ({where})"
-    return ConnectSpec(url, label, common, args)
+    return ConnectSpec(url, label, common, args, source=s.source("url"))
 
 
 def read_config(database: str, code: Mapping[str, str], config_dir: Path | None) -> ConnectSpec:
@@ -130,4 +137,9 @@ def _url(text: str, src: Source, driver: str) -> URL:
                 f"not {url.drivername!r}"
             )
         driver = named
+    for key in ("connect_timeout", "read_timeout", "write_timeout"):
+        if key in url.query:
+            raise src.error(
+                f"{key} in the url: set connect_timeout and query_timeout with their own keys"
+            )
     return url.set(drivername=f"mysql+{driver}")

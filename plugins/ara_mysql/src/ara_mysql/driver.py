@@ -49,6 +49,8 @@ DIALECT = Dialect(
 #: value too long or of the wrong kind, constraint, syntax, collation mix).
 _QUERY_ERRORS = frozenset(
     {
+        1153,  # a packet bigger than max_allowed_packet (refused before sending, normally)
+        1301,  # a result larger than max_allowed_packet
         1048,
         1050,
         1054,
@@ -106,12 +108,16 @@ class MySQLConnection(SQLAlchemyConnection):
     driver: ClassVar[str] = "mysql"
     engine_kind: ClassVar[str] = "mysql"
     DIALECT = DIALECT
+    VERSION_SQL = "SELECT VERSION()"
     CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
 
     def reflect_extra(
         self, conn: sqlalchemy.Connection, schema: str | None, table: str
     ) -> dict[str, Any]:
         rows = conn.exec_driver_sql(_COLUMNS_SQL, (schema, table)).fetchall()
+        packet = conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar()
+        # less a margin for the packet header and the statement's own framing
+        self.max_statement_bytes = int(packet) - 1024 if packet else None
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         return {
             name: {"collation": collation, "charset": charset, "mariadb": mariadb}
@@ -147,6 +153,15 @@ class MySQLConnection(SQLAlchemyConnection):
     def is_query_error(self, exc: BaseException) -> bool:
         args: tuple[Any, ...] = getattr(exc, "args", ())
         return bool(args) and args[0] in _QUERY_ERRORS
+
+    def socket_of(self, dbapi_connection: Any) -> int | None:
+        sock = getattr(dbapi_connection, "_sock", None)  # PyMySQL has no fileno()
+        if sock is not None:
+            return int(sock.fileno())
+        return int(dbapi_connection.fileno())  # mysqlclient
+
+    def version_text(self, answer: str) -> str:
+        return answer if "MariaDB" in answer else f"MySQL {answer}"
 
     def create_suffix(self) -> str:
         return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"

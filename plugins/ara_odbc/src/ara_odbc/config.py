@@ -57,7 +57,7 @@ ASTERISK_KEYS = frozenset(
     }
 )
 #: Keys beyond Asterisk's.
-OWN_KEYS = frozenset({"codec", "requirements", "pool_timeout", "pool_pre_ping"})
+OWN_KEYS = frozenset({"codec", "requirements", "pool_timeout", "pool_pre_ping", "query_timeout"})
 KEYS = ASTERISK_KEYS | OWN_KEYS
 #: Keys Asterisk only warns about (any key starting with ``share`` too).
 LEGACY_KEYS = frozenset({"pooling", "limit", "idlecheck"})
@@ -93,6 +93,8 @@ class ClassSettings:
     requirements: str = "warn"
     pool_timeout: float = 5.0
     pool_pre_ping: float | None = 1.0
+    #: Seconds one statement may wait for its answer (the core's watchdog cuts it then).
+    query_timeout: float = 3.0
     #: ``res_config_odbc.conf`` ``[general]``; ``load_multi`` orders either way (the contract).
     order_multi_row_results_by_initial_column: bool = True
     #: Where the class section is (for messages).
@@ -203,7 +205,7 @@ def _parse(
             out[attr] = int(_number(key, value, src, minimum=-1, integer=True))
         elif key == "slow_query_limit":
             out[attr] = int(_number(key, value, src, minimum=0, integer=True))
-        elif key in ("connect_timeout", "pool_timeout"):
+        elif key in ("connect_timeout", "pool_timeout", "query_timeout"):
             out[attr] = _number(key, value, src, minimum=0.001, integer=False)
         elif key == "negative_connection_cache":
             out[attr] = _number(key, value, src, minimum=0, integer=False)

@@ -99,6 +99,8 @@ class Dbms:
     mariadb: bool = False
     #: The schema (PostgreSQL) or database (MySQL) unqualified table names are found in.
     schema: str | None = None
+    #: MySQL/MariaDB: the largest statement the server takes (``max_allowed_packet``).
+    max_packet: int | None = None
 
     @property
     def engine(self) -> str:
@@ -179,4 +181,6 @@ def detect(conn: Any) -> Dbms:
         facts["schema"] = _scalar(conn, "SELECT DATABASE()")
         mode = str(_scalar(conn, "SELECT @@SESSION.sql_mode") or "")
         facts["backslash_literals"] = "NO_BACKSLASH_ESCAPES" not in mode.upper()
+        packet = _scalar(conn, "SELECT @@max_allowed_packet")
+        facts["max_packet"] = int(packet) if packet is not None else None
     return Dbms(**facts)

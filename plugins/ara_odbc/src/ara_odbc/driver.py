@@ -25,7 +25,8 @@ from ara_realtime.datatypes import Requirement, StaticTuple
 from ara_realtime.driver import ConnectionDriver
 from ara_realtime.errors import BackendError, ConfigError, QueryError
 from ara_realtime.sql import ColumnSQL, DBAPIConnection, Dialect, Statements, TableInfo
-from ara_realtime.sql.base import ROWCOUNT, ErrorKind
+from ara_realtime.sql.base import ONE, ROWCOUNT, ErrorKind
+from ara_realtime.sql.deadline import NO_WATCH, Deadline, watchdog
 from ara_realtime.sql.messages import scrub
 from ara_realtime.sql.pool import PoolStatus
 from ara_realtime.sql.schema import ColumnFacts
@@ -34,6 +35,7 @@ from . import columns, errors
 from .config import ClassSettings, connection_string, read_config
 from .dbms import SQL_DBMS_NAME, SQL_DRIVER_NAME, Dbms, detect, kind_of
 from .pool import Conn, OdbcPool
+from .sockets import client_port, socket_fd
 from .tsql import TsqlStatements
 
 __all__ = ["OdbcConnection", "driver", "prepare", "pyodbc_module"]
@@ -143,6 +145,7 @@ class OdbcConnection(DBAPIConnection):
             sanitysql=s.sanitysql,
             ping_after=s.pool_pre_ping,
             error=errors.reason,
+            watch_of=self._watch_of,
         )
         # the spelling is known after the first connection (_ensure_dbms); until then nothing
         # builds statements: every operation reads the table's metadata first
@@ -187,6 +190,37 @@ class OdbcConnection(DBAPIConnection):
         if self.settings.isolation is not None:
             conn.set_attr(_SQL_ATTR_TXN_ISOLATION, _ISOLATION[self.settings.isolation])
 
+    def _watch_of(self, fairy: Any) -> Deadline:
+        """The watch of a pooled connection (made once per DB-API connection): its socket,
+        found through the port the server sees, cut by the watchdog after ``query_timeout``."""
+        watch: Deadline | None = fairy.info.get("ara_watch")
+        if watch is None:
+            conn = fairy.dbapi_connection
+            kind = kind_of(str(conn.getinfo(SQL_DBMS_NAME) or ""))
+            if kind == "sqlite":  # a local file: bounded by the driver's busy timeout
+                watch = NO_WATCH
+            else:
+                try:
+                    port = client_port(conn, kind)
+                except self._pyodbc.Error:
+                    port = None
+                fd = socket_fd(port) if port is not None else None
+                if fd is None and kind in ("postgresql", "mysql"):
+                    log.info("%s: no socket found to cut after query_timeout", self.label)
+                watch = watchdog().watch(fd, self.settings.query_timeout)
+            fairy.info["ara_watch"] = watch
+        return watch
+
+    def status(self) -> Mapping[str, Any]:
+        """The DBMS (from ``SQLGetInfo``), a round trip of ``sanitysql`` proving it answers."""
+        dbms = self.dbms
+        self._run(self.reader, self.settings.sanitysql, (), ONE, ("", ""), retry=True)
+        return {
+            "server": f"{dbms.name} {dbms.version}".strip(),
+            "detail": f"{self.label} through {dbms.driver}",
+            "pools": self.pool_status(),
+        }
+
     def _ensure_dbms(self) -> Dbms:
         """The DBMS behind the DSN, asked on the first connection; sets the statements' spelling."""
         dbms = self._dbms
@@ -210,6 +244,8 @@ class OdbcConnection(DBAPIConnection):
             self.dialect = dbms.dialect()
             if dbms.kind == "mysql":  # writes raise what Connector/ODBC calls warnings
                 self.writer = CheckedWrites(self.pool, self._pyodbc.DataError)
+                # a larger statement is refused before it is sent (a QueryError), as ara-mysql
+                self.max_statement_bytes = dbms.max_packet
             cls = TsqlStatements if dbms.tsql else Statements
             self._init_tables(cls(self.dialect, codec=self.codec))
             self._dbms = dbms
@@ -466,11 +502,12 @@ class CheckedWrites:
 
 
 class _Checked:
-    __slots__ = ("conn", "cursor", "dbapi")
+    __slots__ = ("conn", "cursor", "dbapi", "watch")
 
     def __init__(self, conn: Conn, error: type[Exception]) -> None:
         self.conn = conn
         self.dbapi = conn.dbapi
+        self.watch = conn.watch
         self.cursor = _CheckedCursor(conn.cursor, error)
 
 

@@ -38,6 +38,8 @@ _LOST_TEXTS = (
     "connection reset",
     "broken pipe",
 )
+#: Values too large for the server (MariaDB's long-data and packet limits): the caller's.
+_TOO_LARGE = ("max_allowed_packet", "max_long_data_size", "mysql_send_long_data")
 #: SQLite's messages that mean the request was wrong, not that the storage failed.
 _SQLITE_MISTAKES = (
     "no such table",
@@ -74,7 +76,7 @@ def classify(exc: BaseException, kind: Kind, error_type: type[BaseException]) ->
         return "lost"
     if any(t in text for t in _LOST_TEXTS):
         return "lost"
-    if state[:2] in _QUERY_CLASSES:
+    if state[:2] in _QUERY_CLASSES or any(t in text for t in _TOO_LARGE):
         return "query"
     if kind == "sqlite" and any(m.lower() in text for m in _SQLITE_MISTAKES):
         return "query"

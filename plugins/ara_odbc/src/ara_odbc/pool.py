@@ -40,6 +40,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import QueuePool
 
 from ara_realtime.errors import BackendError
+from ara_realtime.sql.deadline import NO_WATCH, Deadline
 from ara_realtime.sql.messages import one_line
 from ara_realtime.sql.pool import PoolStatus
 
@@ -54,13 +55,15 @@ _SLICE = 0.05
 class Conn:
     """One checked-out connection: the pool's proxy, the pyodbc connection and its cursor."""
 
-    __slots__ = ("checked", "cursor", "dbapi", "fairy", "used")
+    __slots__ = ("checked", "cursor", "dbapi", "fairy", "used", "watch")
 
-    def __init__(self, fairy: Any) -> None:
+    def __init__(self, fairy: Any, watch: Deadline = NO_WATCH) -> None:
         self.fairy = fairy
         self.dbapi: Any = fairy.dbapi_connection
         self.cursor: Any = self.dbapi.cursor()
         self.used = _now()
+        #: The deadline of the call running on it (``query_timeout``; the base arms it).
+        self.watch = watch
         #: A wrapper a driver keeps with the connection (ara_odbc.driver.CheckedWrites).
         self.checked: Any = None
 
@@ -88,6 +91,7 @@ class OdbcPool:
         sanitysql: str = "select 1",
         ping_after: float | None = 1.0,
         error: Callable[[BaseException], str] = lambda exc: one_line(str(exc)),
+        watch_of: Callable[[Any], Deadline] | None = None,
     ) -> None:
         self._connect = connect
         self.label = label
@@ -100,6 +104,7 @@ class OdbcPool:
         self.sanitysql = sanitysql
         self.ping_after = ping_after
         self._error = error
+        self._watch_of = watch_of
         self._idle: collections.deque[Conn] = collections.deque()
         self._take = self._idle.pop if lifo else self._idle.popleft
         self._lock = threading.Lock()
@@ -199,10 +204,15 @@ class OdbcPool:
             return self._checkout()
         ping_after = self.ping_after
         if ping_after is not None and _now() - conn.used >= ping_after:
+            watch = conn.watch
+            watch.arm()
             try:
                 conn.cursor.execute(self.sanitysql)
                 conn.cursor.fetchall()
+                if watch.disarm():
+                    raise watch.error(self.label)
             except Exception as exc:
+                watch.disarm()
                 log.info("%s: idle connection failed %r (%s)", self.label, self.sanitysql, exc)
                 self.discard(conn)
                 self.invalidate_idle()
@@ -253,7 +263,7 @@ class OdbcPool:
             with self._lock:
                 self._waiting -= 1
         try:
-            return Conn(fairy)
+            return Conn(fairy, self._watch_of(fairy) if self._watch_of else NO_WATCH)
         except Exception as exc:
             fairy.invalidate()
             raise BackendError(f"{self.label}: cannot open a cursor: {self._error(exc)}") from None

@@ -42,7 +42,6 @@ KEYS = COMMON_KEYS | {
     "sslcert",
     "sslkey",
     "sslcrl",
-    "connect_timeout",
     "prepare",
 }
 _DRIVER = "postgresql+psycopg"
@@ -67,12 +66,16 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
         ("sslcert", ("sslcert",)),
         ("sslkey", ("sslkey",)),
         ("sslcrl", ("sslcrl",)),
-        ("connect_timeout", ("connect_timeout",)),
         ("application_name", ("appname", "dbappname")),
     ):
         value = s.get(*names)
         if value:
             args[key] = value
+    if common.connect_timeout < 2:  # libpq (and psycopg after it) waits 2 s at least
+        raise s.source("connect_timeout").error(
+            f"connect_timeout must be at least 2 for PostgreSQL, got {common.connect_timeout}"
+        )
+    args["connect_timeout"] = str(common.connect_timeout)
     if "url" in s.values:
         url = _url(s.values["url"], s.source("url"))
         shown = url.host or str(url.query.get("host", ""))
@@ -93,7 +96,9 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
         url = URL.create(_DRIVER)
         where = f"{user}@{host}:{port}/{dbname}"
     label = f"pgsql database {database!r} ({where})"
-    return ConnectSpec(url, label, common, args, options={"prepare": prepare})
+    return ConnectSpec(
+        url, label, common, args, options={"prepare": prepare}, source=s.source("url")
+    )
 
 
 def _url(text: str, src: Source) -> URL:
@@ -109,4 +114,6 @@ def _url(text: str, src: Source) -> URL:
         raise src.error(
             f"ara-pgsql runs on psycopg 3: use postgresql+psycopg://..., not {url.drivername!r}"
         )
+    if "connect_timeout" in url.query:
+        raise src.error("set connect_timeout with its own key, not in the url")
     return url.set(drivername=_DRIVER)

@@ -60,6 +60,7 @@ class PgsqlConnection(SQLAlchemyConnection):
     driver: ClassVar[str] = "pgsql"
     engine_kind: ClassVar[str] = "postgresql"
     DIALECT = DIALECT
+    VERSION_SQL = "SELECT 'PostgreSQL ' || current_setting('server_version')"
     CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
 
     def __init__(

@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 import sqlalchemy
 from sqlalchemy import exc as sa_exc
 
-from ...conditions import check_identifier
 from ...errors import BackendError, ConfigError, QueryError
 from ..base import ColumnSQL, DBAPIConnection, ErrorKind
 from ..messages import scrub
@@ -28,6 +27,7 @@ from ..statements import Dialect, TableInfo
 from .pool import Pool
 from .schema import column_facts
 from .settings import ConnectSpec
+from .timeouts import Watches
 
 __all__ = ["ColumnSQL", "SQLAlchemyConnection"]
 
@@ -84,6 +84,24 @@ class SQLAlchemyConnection(DBAPIConnection):
             )
         except (ImportError, sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
             raise ConfigError(f"{spec.label}: {type(exc).__name__}: {exc}") from None
+        watches = Watches(
+            engine,
+            spec.label,
+            socket_of=self.socket_of,
+            query_timeout=s.query_timeout,
+            connect_timeout=s.connect_timeout,
+        )
+
+        @sqlalchemy.event.listens_for(engine, "do_connect")
+        def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+            # a URL option the DB-API does not know (?bogus_option=1) is the user's mistake
+            try:
+                return watches.connect(dialect, cargs, cparams)  # (timed)
+            except TypeError as exc:
+                raise spec.source.error(
+                    f"{spec.label}: a connection option is not accepted by the DB-API: {exc}"
+                ) from None
+
         return Pool(
             engine,
             spec.label,
@@ -91,6 +109,7 @@ class SQLAlchemyConnection(DBAPIConnection):
             timeout=s.pool_timeout,
             ping_after=s.pool_pre_ping,
             recycle=s.pool_recycle,
+            watches=watches,
         )
 
     # -- engine-specific parts ----------------------------------------------------------------
@@ -104,6 +123,10 @@ class SQLAlchemyConnection(DBAPIConnection):
     def is_query_error(self, exc: BaseException) -> bool:
         """True if a DB-API error is the caller's mistake (constraint, unknown column, value)."""
         raise NotImplementedError
+
+    def socket_of(self, dbapi_connection: Any) -> int | None:
+        """The socket descriptor of a DB-API connection: where a stalled call is cut."""
+        return int(dbapi_connection.fileno())
 
     def is_disconnect(self, exc: BaseException) -> bool:
         """True if ``exc`` means the connection is gone (besides what SQLAlchemy detects)."""
@@ -125,11 +148,10 @@ class SQLAlchemyConnection(DBAPIConnection):
     # -- metadata -----------------------------------------------------------------------------
 
     def _describe(self, name: str, family: str) -> TableInfo | None:
-        check_identifier(name, kind="table", family=family)
         schema, _, table = name.rpartition(".")
         engine = self.writer.engine
         try:
-            with self.writer.connect() as conn:
+            with self.writer.connect() as conn, self.writer.watches.bounded(conn):
                 insp = sqlalchemy.inspect(conn)
                 if not insp.has_table(table, schema=schema or None):
                     return None

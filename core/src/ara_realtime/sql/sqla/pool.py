@@ -22,7 +22,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from ...errors import BackendError
+from ..deadline import Deadline, TimedOut
 from ..pool import PoolStatus
+from .timeouts import Watches
 
 __all__ = ["Conn", "Pool"]
 
@@ -32,13 +34,14 @@ _now = time.monotonic
 class Conn:
     """One checked-out connection: the pool's proxy, the DB-API connection and its cursor."""
 
-    __slots__ = ("born", "cursor", "dbapi", "fairy", "used")
+    __slots__ = ("born", "cursor", "dbapi", "fairy", "used", "watch")
 
-    def __init__(self, fairy: Any) -> None:
+    def __init__(self, fairy: Any, watches: Watches) -> None:
         self.fairy = fairy
         self.dbapi: Any = fairy.dbapi_connection
         self.cursor: Any = self.dbapi.cursor()
         self.used = self.born = _now()
+        self.watch: Deadline = watches.of(self.dbapi)
 
 
 class Pool:
@@ -53,8 +56,10 @@ class Pool:
         timeout: float,
         ping_after: float | None,
         recycle: float = -1,
+        watches: Watches,
     ) -> None:
         self.engine = engine
+        self.watches = watches
         self.label = label
         self.size = size
         self.timeout = timeout
@@ -77,6 +82,9 @@ class Pool:
         if self.ping_after is not None and _now() - conn.used >= self.ping_after:
             try:
                 self.engine.dialect.do_ping(conn.dbapi)
+            except TimedOut:  # the server is stalled, not gone: no new connection
+                self.discard(conn)
+                raise
             except Exception:
                 self.discard(conn)
                 self.invalidate_idle()
@@ -101,7 +109,7 @@ class Pool:
         except self.engine.dialect.loaded_dbapi.Error as exc:  # the pool does not wrap them
             raise BackendError(f"{self.label}: cannot connect: {_reason(exc)}") from None
         try:
-            return Conn(fairy)
+            return Conn(fairy, self.watches)
         except Exception as exc:
             fairy.invalidate()
             raise BackendError(f"{self.label}: cannot open a cursor: {_reason(exc)}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ COMMON_KEYS = frozenset(
         "pool_timeout",
         "pool_pre_ping",
         "pool_recycle",
+        "connect_timeout",
+        "query_timeout",
     }
 )
 
@@ -68,6 +71,8 @@ def parse_bool(key: str, value: str, where: Source) -> bool:
 def _number(key: str, value: str, where: Source, *, minimum: float, integer: bool) -> float:
     try:
         number = int(value) if integer else float(value)
+        if not math.isfinite(number):  # inf would switch a timeout off, nan every check
+            raise ValueError(value)
     except ValueError:
         kind = "a whole number" if integer else "a number"
         raise where.error(f"{key} must be {kind}, got {value!r}") from None
@@ -89,6 +94,10 @@ class CommonSettings:
     pool_pre_ping: float | None = 1.0
     #: Replace connections older than this many seconds (``-1``: never).
     pool_recycle: int = 3600
+    #: Seconds a new connection may take (whole seconds: the client libraries count so).
+    connect_timeout: int = 5
+    #: Seconds one call on an open connection may wait for the server (then it is closed).
+    query_timeout: float = 3.0
 
     @classmethod
     def parse(cls, values: Mapping[str, str], where: Mapping[str, Source]) -> CommonSettings:
@@ -111,6 +120,10 @@ class CommonSettings:
                 out[key] = int(_number(key, value, src, minimum=0, integer=True))
             elif key == "pool_timeout":
                 out[key] = _number(key, value, src, minimum=0.001, integer=False)
+            elif key == "connect_timeout":
+                out[key] = int(_number(key, value, src, minimum=1, integer=True))
+            elif key == "query_timeout":
+                out[key] = _number(key, value, src, minimum=0.1, integer=False)
             elif key == "pool_recycle":
                 out[key] = int(_number(key, value, src, minimum=-1, integer=True))
             elif key == "pool_pre_ping":
@@ -139,6 +152,8 @@ class ConnectSpec:
     write: ConnectSpec | None = None
     #: Driver-specific options (psycopg: ``prepare``; MySQL: the server flavour).
     options: dict[str, Any] = field(default_factory=dict)
+    #: Where the connection options come from (the ``url`` line, or the section).
+    source: Source = field(default_factory=Source)
 
     def __repr__(self) -> str:  # the URL holds the password: never shown
         return f"<ConnectSpec {self.label}>"
@@ -184,7 +199,7 @@ def read_settings(
         for name in files:
             path = config_dir / name
             if path.exists():
-                cfg = Config.from_file(path, config_dir=config_dir)
+                cfg = Config.from_file(name, config_dir=config_dir)
                 out.file = str(path)
                 for section in sections:
                     if section not in cfg:

@@ -1,0 +1,260 @@
+"""Network faults for timeout tests: a listener that never answers, a path that can be cut.
+
+``Blackhole()`` listens on a loopback port and never accepts: the kernel completes the TCP
+handshake (up to the backlog), so a client connects and then waits for a greeting that never
+comes. ``NetPath(port)`` puts a network namespace between a client on this host and a local
+server: the client connects to an address inside the namespace, reached over a veth pair, and
+a relay there forwards to ``127.0.0.1:port``. ``cut()`` takes the namespace's end of the pair
+down, so packets in either direction are dropped without an answer (no RST, no ICMP), as on
+a dead network; ``restore()`` brings it back. It needs root and ``ip`` (iproute2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ipaddress
+import itertools
+import os
+import random
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+
+from .servers import ServerError
+
+__all__ = ["Blackhole", "NetPath", "netns_unavailable"]
+
+_CLONE_NEWNET = 0x40000000
+_names = itertools.count()
+
+
+class Blackhole:
+    """A loopback TCP port that accepts connections (in the kernel) and never answers."""
+
+    def __init__(self, backlog: int = 64) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(backlog)
+        self.host = "127.0.0.1"
+        self.port: int = self._sock.getsockname()[1]
+
+    def __repr__(self) -> str:
+        return f"<Blackhole {self.host}:{self.port}>"
+
+    def __enter__(self) -> Blackhole:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def netns_unavailable() -> str | None:
+    """Why :class:`NetPath` cannot work here, or ``None`` if it can."""
+    if os.geteuid() != 0:
+        return "network namespaces need root"
+    if shutil.which("ip") is None:
+        return "iproute2 (ip) is not installed"
+    if not os.path.exists("/proc/self/ns/net"):
+        return "the kernel has no network namespaces"
+    return None
+
+
+def _ip(*args: str) -> str:
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ServerError(f"ip {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _reap_stale() -> None:
+    """Remove the namespaces of killed test runs (``ara-path-PID-N`` whose PID is gone)."""
+    for line in _ip("netns", "list").splitlines():
+        name = line.split()[0] if line.strip() else ""
+        parts = name.split("-")
+        mine = len(parts) == 4 and parts[:2] == ["ara", "path"] and parts[2].isdigit()
+        if mine and not os.path.exists(f"/proc/{parts[2]}"):
+            with contextlib.suppress(ServerError):
+                _ip("netns", "del", name)  # takes its veth pair with it
+
+
+def _setns(fd: int) -> None:
+    if hasattr(os, "setns"):  # Python 3.12+
+        os.setns(fd, _CLONE_NEWNET)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, _CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+class NetPath:
+    """A path to ``127.0.0.1:port`` through a network namespace, which can be cut.
+
+    Connect to ``(host, port)`` of this object. Everything is removed on :meth:`close`.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        reason = netns_unavailable()
+        if reason is not None:
+            raise ServerError(f"cannot build a network path: {reason}")
+        self.target_port = target_port
+        _reap_stale()
+        n = next(_names)
+        self.netns = f"ara-path-{os.getpid()}-{n}"
+        tag = f"{os.getpid() % 100000}{n}"  # interface names have 15 characters at most
+        self._outer, self._inner = f"arah{tag}"[:15], f"aran{tag}"[:15]
+        self._listener: socket.socket | None = None
+        self._links: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"<NetPath {self.host}:{self.port} -> 127.0.0.1:{self.target_port}>"
+
+    def __enter__(self) -> NetPath:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _subnet(self) -> ipaddress.IPv4Network:
+        used = _ip("-4", "-o", "addr", "show")
+        for _ in range(100):
+            net = ipaddress.IPv4Network(
+                f"10.{random.randint(200, 239)}.{random.randint(0, 255)}."
+                f"{random.randrange(0, 256, 4)}/30"
+            )
+            if not any(f"{h} " in used or f"{h}/" in used for h in net.hosts()):
+                return net
+        raise ServerError("no free /30 subnet in 10.200.0.0/12")
+
+    def _build(self) -> None:
+        net = self._subnet()
+        outer_ip, inner_ip = (str(h) for h in net.hosts())
+        _ip("netns", "add", self.netns)
+        _ip("link", "add", self._outer, "type", "veth", "peer", "name", self._inner)
+        _ip("link", "set", self._inner, "netns", self.netns)
+        _ip("addr", "add", f"{outer_ip}/30", "dev", self._outer)
+        _ip("link", "set", self._outer, "up")
+        _ip("-n", self.netns, "addr", "add", f"{inner_ip}/30", "dev", self._inner)
+        _ip("-n", self.netns, "link", "set", self._inner, "up")
+        _ip("-n", self.netns, "link", "set", "lo", "up")
+        # fixed neighbour entries: a cut drops packets silently instead of failing address
+        # resolution after a few seconds ("no route to host"), as behind a router
+        for ns, dev, peer_dev, peer_ip in (
+            ((), self._outer, ("-n", self.netns, "link", "show", self._inner), inner_ip),
+            (("-n", self.netns), self._inner, ("link", "show", self._outer), outer_ip),
+        ):
+            mac = _ip(*peer_dev).split("link/ether ")[1].split()[0]
+            _ip(*ns, "neigh", "replace", peer_ip, "lladdr", mac, "dev", dev, "nud", "permanent")
+        self.host = inner_ip
+        # the relay listens inside the namespace: a short-lived thread enters it and opens
+        # the socket, which stays in that namespace whichever thread uses it later
+        made: list[socket.socket | BaseException] = []
+
+        def listen() -> None:
+            try:
+                with open(f"/run/netns/{self.netns}") as ns:
+                    _setns(ns.fileno())
+                sock = socket.socket()
+                sock.bind((inner_ip, 0))
+                sock.listen(64)
+                made.append(sock)
+            except BaseException as exc:
+                made.append(exc)
+
+        t = threading.Thread(target=listen)
+        t.start()
+        t.join()
+        if isinstance(made[0], BaseException):
+            raise ServerError(f"cannot listen in {self.netns}: {made[0]}")
+        self._listener = made[0]
+        self.port: int = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True, name=f"{self.netns}-relay").start()
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._closed:
+                    client.close()
+                    upstream.close()
+                    return
+                self._links += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+    def cut(self) -> None:
+        """Drop every packet between the client and the namespace, both ways."""
+        _ip("-n", self.netns, "link", "set", self._inner, "down")
+
+    def restore(self) -> None:
+        """Carry packets again (connections that outlived the cut resume)."""
+        _ip("-n", self.netns, "link", "set", self._inner, "up")
+
+    @contextlib.contextmanager
+    def down(self, limit: float = 60.0) -> Iterator[None]:
+        """The path is cut for the block; it carries packets again after ``limit`` seconds
+        at the latest, so a call that never returns fails its test instead of hanging."""
+        self.cut()
+        guard = threading.Timer(limit, self.restore)
+        guard.daemon = True
+        guard.start()
+        try:
+            yield
+        finally:
+            guard.cancel()
+            self.restore()
+
+    def close(self) -> None:
+        """Stop the relay and remove the namespace and the veth pair."""
+        with self._lock:
+            self._closed = True
+            links, self._links = self._links, []
+        if self._listener is not None:
+            self._listener.close()
+        for sock in links:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        with contextlib.suppress(ServerError):
+            _ip("link", "del", self._outer)  # takes the peer with it
+        with contextlib.suppress(ServerError):
+            _ip("netns", "del", self.netns)
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
