@@ -43,6 +43,8 @@ class Dialect:
     like_escape: str = " ESCAPE '\\'"
     #: Appended to a single-row SELECT.
     limit_one: str = " LIMIT 1"
+    #: Inserted after ``SELECT`` in a single-row SELECT (SQL Server, Sybase: ``"TOP 1 "``).
+    top_one: str = ""
     #: Appended after the ORDER BY column so that absent values sort first.
     nulls_first: str = ""
 
@@ -128,17 +130,24 @@ class Statements:
         #: (table, column) -> (SQL, placeholders) of ``load`` by one plain equality (a value
         #: without ``;`` or ``^``, so bound as it is): the hot path's only look-up
         self._point: dict[tuple[str, str], tuple[str, int]] = {}
+        #: (table, key column, set column) -> (SQL, placeholders of the key) of ``update`` of
+        #: one column by one plain equality, both values bound as they are (no ``;``/``^``,
+        #: not empty): the write hot path's only look-up
+        self._point_update: dict[tuple[str, str, str], tuple[str, int]] = {}
 
     def clear(self, table: str | None = None) -> None:
         """Forget cached statements (of one table, or all)."""
         if table is None:
             self._cache.clear()
             self._point.clear()
+            self._point_update.clear()
         else:
             for key in [k for k in self._cache if k[1] == table]:
                 del self._cache[key]
             for point in [k for k in self._point if k[0] == table]:
                 del self._point[point]
+            for point_update in [k for k in self._point_update if k[0] == table]:
+                del self._point_update[point_update]
 
     # -- WHERE ------------------------------------------------------------------------------
 
@@ -214,7 +223,8 @@ class Statements:
             info.check([c.column for c in conds], family)
             where, binds = self._where(conds, info)
             d = self.dialect
-            sql = f"SELECT {info.select_list} FROM {d.quote(info.name)} WHERE {where}"
+            top = "" if multi else d.top_one
+            sql = f"SELECT {top}{info.select_list} FROM {d.quote(info.name)} WHERE {where}"
             if multi:
                 first = conds[0].column
                 order = info.order_exprs.get(first, d.quote(first))
@@ -244,6 +254,21 @@ class Statements:
         family: str,
     ) -> tuple[str, list[object]]:
         """``UPDATE ... SET ... WHERE ...``."""
+        plain = False
+        if len(conds) == 1 and len(values) == 1:
+            cond = conds[0]
+            column, value = values[0]
+            plain = (
+                cond.op == "="
+                and _flag(cond) == 0
+                and value != ""
+                and ";" not in value
+                and "^" not in value
+            )
+            if plain:
+                point = self._point_update.get((info.name, cond.column, column))
+                if point is not None:
+                    return point[0], [value, *[cond.value] * point[1]]
         cols = tuple(c for c, _ in values)
         key = ("update", info.name, cols, _shape(conds))
         hit = self._cache.get(key)
@@ -257,6 +282,8 @@ class Statements:
                 f"UPDATE {d.quote(info.name)} SET {sets} WHERE {where}",
                 binds,
             )
+        if plain:
+            self._point_update[(info.name, conds[0].column, cols[0])] = (hit[0], len(hit[1]))
         return hit[0], [*self._set_values(info, values), *self._params(conds, hit[1])]
 
     def insert(
