@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .backends import Backend as _Backend
+from .backends import Route as _Route
 from .binding import Binding
 from .capabilities import Capabilities
 from .changes import ChangeFeed
@@ -31,9 +33,9 @@ from .conf import Config
 from .datatypes import RequirementSpec, Row, parse_requirements
 from .errors import BackendError, ConfigError, NotSupported, QueryError
 from .extconfig import Mapping, MappingsArg, check_mappings, load_extconfig, mappings_from
-from .plugins import DriverHooks, Plugins, default_plugins
+from .plugins import Plugins, default_plugins
 from .static import build_config
-from .status import BackendStatus, State, pools_from
+from .status import BackendStatus
 
 __all__ = ["Realtime"]
 
@@ -43,138 +45,7 @@ log = logging.getLogger(__name__)
 DriverSettings = cabc.Mapping[str, cabc.Mapping[str, cabc.Mapping[str, str]]]
 
 _MAX_INCLUDE_DEPTH = 10
-#: A backend that stays down is logged again at most this often (seconds), even when its
-#: back-off ceiling is shorter.
-_MIN_LOG_INTERVAL = 10.0
 _now = time.monotonic
-
-
-class _Backend:
-    """One (driver, database) pair: its connection, opened lazily, and its health."""
-
-    __slots__ = (
-        "bound",
-        "capabilities",
-        "config_dir",
-        "connection",
-        "database",
-        "down_since",
-        "driver",
-        "failed_until",
-        "failures",
-        "label",
-        "last_error",
-        "lock",
-        "next_log",
-        "settings",
-        "suppressed",
-        "total_failures",
-    )
-
-    def __init__(
-        self,
-        driver: str,
-        database: str,
-        settings: cabc.Mapping[str, str],
-        config_dir: Path | None,
-    ) -> None:
-        self.driver = driver
-        self.database = database
-        self.settings = dict(settings)
-        self.config_dir = config_dir
-        self.connection: Any = None
-        #: (plugins generation, operation -> callable) once the connection is open; each
-        #: callable takes the hook's arguments after ``connection``
-        self.bound: tuple[int, dict[str, Callable[..., Any]]] = (-1, {})
-        self.capabilities = Capabilities()
-        self.failed_until = 0.0
-        #: consecutive failures (0: healthy), and every failure since the backend was made
-        self.failures = 0
-        self.total_failures = 0
-        self.down_since = 0.0
-        self.next_log = 0.0
-        self.suppressed = 0
-        self.last_error = ""
-        self.label = f"{driver}:{database}"
-        self.lock = threading.Lock()
-
-    def __repr__(self) -> str:  # settings may hold secrets: never shown
-        state = "open" if self.connection is not None else "closed"
-        return f"<backend {self.label} {state}>"
-
-    def open(self, hooks: DriverHooks) -> Any:
-        with self.lock:
-            if self.connection is None:
-                assert hooks.connect is not None  # checked when the driver was registered
-                conn = hooks.connect(self.database, self.settings, self.config_dir)
-                if conn is None:
-                    raise ConfigError(f"driver {self.driver!r}: ara_connect returned None")
-                caps = hooks.capabilities(conn) if hooks.capabilities else None
-                self.capabilities = caps if caps is not None else Capabilities()
-                self.connection = conn
-            return self.connection
-
-    def close(self, hooks: DriverHooks | None) -> None:
-        with self.lock:
-            conn, self.connection = self.connection, None
-            self.bound = (-1, {})
-        if conn is not None and hooks is not None and hooks.close is not None:
-            hooks.close(conn)
-
-    def mark_failed(self, exc: BaseException, initial: float, ceiling: float) -> None:
-        """Back off (doubling up to ``ceiling``); log once per state change and period."""
-        now = _now()
-        with self.lock:
-            self.failures += 1
-            self.total_failures += 1
-            self.last_error = str(exc)
-            # the exponent is capped: 2.0 ** 1024 overflows, and the ceiling is reached long before
-            delay = min(ceiling, initial * 2.0 ** min(self.failures - 1, 64))
-            self.failed_until = now + delay
-            if self.failures == 1:
-                self.down_since = now
-                self.suppressed = 0
-                self.next_log = now + max(ceiling, _MIN_LOG_INTERVAL)
-                log.warning(
-                    "backend %s failed (%s); calls go to the next priority, retrying it in %g s",
-                    self.label,
-                    exc,
-                    delay,
-                )
-            elif now >= self.next_log:
-                log.warning(
-                    "backend %s still failing after %.0f s (%s); %d failed calls not logged",
-                    self.label,
-                    now - self.down_since,
-                    exc,
-                    self.suppressed,
-                )
-                self.suppressed = 0
-                self.next_log = now + max(ceiling, _MIN_LOG_INTERVAL)
-            else:
-                self.suppressed += 1
-
-    def mark_ok(self) -> None:
-        with self.lock:
-            if not self.failures:
-                return
-            log.info(
-                "backend %s is back after %d failed calls over %.1f s",
-                self.label,
-                self.failures,
-                _now() - self.down_since,
-            )
-            self.failures = 0
-            self.failed_until = 0.0
-
-
-class _Route:
-    __slots__ = ("backend", "mapping", "table")
-
-    def __init__(self, mapping: Mapping, backend: _Backend) -> None:
-        self.mapping = mapping
-        self.backend = backend
-        self.table = mapping.table
 
 
 class Realtime:
@@ -504,46 +375,9 @@ class Realtime:
                 m.name if m.priority == 1 else f"{m.name} (priority {m.priority})"
             )
         return [
-            self._backend_status(b, tuple(served.get(b.label, ())), probe)
+            b.status(tuple(served.get(b.label, ())), self._plugins if probe else None)
             for b in self._backends.values()
         ]
-
-    def _backend_status(
-        self, backend: _Backend, mappings: tuple[str, ...], probe: bool
-    ) -> BackendStatus:
-        now = _now()
-        resting = backend.failed_until > now
-        state: State
-        if backend.failures:
-            state = "backing off" if resting else "failing"
-        else:
-            state = "up" if backend.connection is not None else "not connected"
-        error = backend.last_error if backend.failures else None
-        answer: cabc.Mapping[str, Any] = {}
-        if probe:
-            try:
-                hooks = self._plugins.hooks(backend.driver)
-                conn = backend.connection or backend.open(hooks)
-                answer = hooks.status(conn) if hooks.status is not None else {}
-                if not backend.failures:
-                    state = "up"
-            except (BackendError, ConfigError) as exc:
-                state, error = "down", str(exc)
-        return BackendStatus(
-            backend=backend.label,
-            driver=backend.driver,
-            database=backend.database,
-            mappings=mappings,
-            state=state,
-            connected=backend.connection is not None,
-            failures=backend.failures,
-            total_failures=backend.total_failures,
-            retry_in=round(backend.failed_until - now, 3) if resting else None,
-            error=error,
-            server=answer.get("server"),
-            detail=answer.get("detail"),
-            pools=pools_from(answer.get("pools")),
-        )
 
     # -- the API --------------------------------------------------------------------------
 
