@@ -95,7 +95,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--ara-profile",
         choices=sorted(_profiles.PROFILES),
-        help="hypothesis profile: ci (default; derandomized), dev, nightly",
+        help="hypothesis profile: ci (default; derandomized), dev, nightly, shrink",
+    )
+    group.addoption(
+        "--ara-shrink-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="under --ara-profile shrink, stop shrinking a failure after this long "
+        f"(default {_profiles.SHRINK_SECONDS:g}; also ARA_CONFORMANCE_SHRINK_SECONDS)",
     )
     group.addoption("--ara-report", metavar="PATH", help="write the JSON conformance report here")
 
@@ -217,10 +224,26 @@ def pytest_configure(config: pytest.Config) -> None:
     cfg = load_settings(options, os.environ, _pyproject(config.rootpath))
     config.stash[_PREVIOUS_PROFILE] = _profiles.active()
     _profiles.set_active(cfg.profile)
+    _profiles.set_shrink_seconds(_shrink_seconds(config))
     config.stash[_CONFIG_KEY] = cfg
     state = State(profile=cfg.profile, configured_driver=cfg.driver)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(_Recorder(state), "ara-conformance-recorder")
+
+
+def _shrink_seconds(config: pytest.Config) -> float:
+    given = config.getoption("ara_shrink_seconds")
+    source = "--ara-shrink-seconds"
+    if given is None:
+        text = os.environ.get(ENV_PREFIX + "SHRINK_SECONDS", "").strip()
+        source = ENV_PREFIX + "SHRINK_SECONDS"
+        try:
+            given = float(text) if text else _profiles.SHRINK_SECONDS
+        except ValueError:
+            raise pytest.UsageError(f"{source} must be a number of seconds, got {text!r}") from None
+    if not given > 0:
+        raise pytest.UsageError(f"{source} must be positive, got {given!r}")
+    return float(given)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
