@@ -62,6 +62,8 @@ class Target:
     :param known_bugs: ``{test name: reason}``; these tests become strict xfails.
     :param create_settings: settings added when the driver declares ``require_create`` so
         that ``require`` creates tables (Asterisk's ``requirements = createclose``).
+    :param check_settings: settings under which such a driver's ``require`` only checks
+        (Asterisk's ``requirements = warn``), for the test of that mode.
     :param backoff: the back-off of every ``Realtime`` the suite opens (seconds).
     """
 
@@ -89,6 +91,7 @@ class Target:
         name: str | None = None,
         known_bugs: Mapping[str, str] | None = None,
         create_settings: Mapping[str, str] | None = None,
+        check_settings: Mapping[str, str] | None = None,
         backoff: float = 0.05,
     ) -> None:
         self.driver = driver
@@ -98,6 +101,9 @@ class Target:
         self.known_bugs = dict(known_bugs or {})
         self.create_settings = dict(
             {"requirements": "createclose"} if create_settings is None else create_settings
+        )
+        self.check_settings = dict(
+            {"requirements": "warn"} if check_settings is None else check_settings
         )
         self.backoff = backoff
         self._ara_plugins: Plugins | None = None
@@ -405,6 +411,33 @@ class Session:
     def direct(self, role: str) -> Realtime:
         """A ``Realtime`` mapping every family to ``role``'s table only."""
         return self._direct[role]
+
+    def without_create(self, role: str = "main") -> Realtime:
+        """A ``Realtime`` on ``role``'s tables whose settings have no create mode.
+
+        The target's ``create_settings`` are left out and, for a driver declaring
+        ``require_create``, its ``check_settings`` put in (Asterisk's ``requirements = warn``),
+        so ``require`` only checks. Closed with the session.
+        """
+        target = self.target
+        database, settings = target.database_settings(role)
+        plain = {k: v for k, v in settings.items() if k not in target.create_settings}
+        if target.capabilities.require_create:
+            plain.update(target.check_settings)
+        lines = [
+            MappingLine(family, self.target.driver, database, self.tables[(r, family)], 1)
+            for (r, family) in self.tables
+            if r == role
+        ]
+        rt = Realtime(
+            lines,
+            {self.target.driver: {database: plain}},
+            plugins=self.plugins,
+            backoff=self.target.backoff,
+            max_backoff=self.target.backoff,
+        )
+        self._all.append(rt)
+        return rt
 
     # -- the back door --------------------------------------------------------------------
 

@@ -2,13 +2,15 @@
 
 Each database name is one store shared by every ``Realtime`` in the process (so a test can
 seed it and the code under test read it); :func:`reset` empties one or all stores. Tables are
-created by ``require`` (in any mode: there is no schema to protect) or by :func:`create_table`.
+created by ``require`` (its ``requirements`` setting defaults to ``createclose``: there is no
+schema to protect; ``warn`` makes ``require`` only check) or by :func:`create_table`.
 Semantics are exactly the contract's: exact matching, code-point text order, integer columns
 (declared through ``require`` with an integer ``RQ`` type) compared numerically.
 """
 
 from __future__ import annotations
 
+import copy
 import operator
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,7 +22,7 @@ from ..capabilities import Capabilities
 from ..conditions import Condition, check_identifier, like_regex
 from ..datatypes import RQ, STATIC_COLUMNS, Requirement, Row, StaticRow
 from ..driver import Connection, ConnectionDriver
-from ..errors import QueryError
+from ..errors import ConfigError, QueryError
 
 __all__ = ["MemoryStore", "create_table", "driver", "reset", "store"]
 
@@ -100,6 +102,8 @@ class MemoryStore(Connection):
     """One named in-memory database."""
 
     CAPABILITIES = Capabilities.full(require_create=True)
+    #: False for a connection whose ``requirements`` setting is ``warn``: require only checks.
+    creates = True
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -201,8 +205,12 @@ class MemoryStore(Connection):
                     table.numeric.add(column)
 
     def require(self, family: str, table_name: str, columns: Mapping[str, Requirement]) -> bool:
-        self.create_table(table_name, columns)
-        return True
+        if self.creates:
+            self.create_table(table_name, columns)
+            return True
+        with self.lock:
+            table = self.tables.get(table_name)
+            return table is not None and all(c in table.columns for c in columns)
 
     def load_static(self, table_name: str, filename: str) -> list[StaticRow]:
         with self.lock:
@@ -211,7 +219,9 @@ class MemoryStore(Connection):
             rows = [
                 r
                 for r in table.rows
-                if r.get("filename", "") == filename and _int(r.get("commented")) == 0
+                if r.get("filename", "") == filename
+                and r.get("commented")  # NULL is not active, as with SQL's commented = 0
+                and _int(r.get("commented")) == 0
             ]
             out = [
                 StaticRow(
@@ -273,8 +283,21 @@ def reset(name: str | None = None) -> None:
 # -- the plugin ---------------------------------------------------------------------------
 
 
+_MODES = ("createclose", "createchar", "warn")
+
+
 def _connect(database: str, settings: Mapping[str, str], config_dir: Path | None) -> MemoryStore:
-    return store(database)
+    shared = store(database)
+    mode = settings.get("requirements", "createclose").strip().lower()
+    if mode not in _MODES:
+        raise ConfigError(
+            f"memory database {database!r}: requirements must be one of {', '.join(_MODES)}"
+        )
+    if mode != "warn":
+        return shared
+    checking = copy.copy(shared)  # the same tables and lock; require only checks
+    checking.creates = False
+    return checking
 
 
 #: The plugin object the ``memory`` entry point names.
