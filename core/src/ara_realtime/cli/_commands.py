@@ -8,10 +8,12 @@ import importlib.metadata as md
 import platform
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from ..errors import RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
+from . import _template
 from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out
 
 Handler = Callable[[argparse.Namespace, _Out], int]
@@ -356,4 +358,20 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
         return EXIT_NOT_FOUND
     if args.value is not None and name != "REALTIME_STORE" and not result.count:
         return EXIT_NOT_FOUND
+    return EXIT_OK
+
+
+def _cmd_new_driver(args: argparse.Namespace, out: _Out) -> int:
+    """Create a ready package for a new driver.
+
+    pyproject.toml with the entry points, a typed Connection implementing the contract over a
+    Storage class (the one part to fill in), a conformance target with a back door and a real
+    outage, the suite's tests, a CI workflow and a README, in ./ara-NAME (or --dir).
+    """
+    where, written = _template.create(args.name, Path(args.dir) if args.dir else None)
+    if out.mode == "json":
+        out.json({"directory": str(where), "files": [str(p) for p in written]})
+        return EXIT_OK
+    out.line(f"created {where} ({len(written)} files); fill in src/ara_{args.name}/storage.py,")
+    out.line(f"then: cd {where} && pip install -e '.[test]' && pytest")
     return EXIT_OK

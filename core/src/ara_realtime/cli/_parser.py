@@ -18,6 +18,7 @@ from ._commands import (
     _cmd_load,
     _cmd_load_multi,
     _cmd_mappings,
+    _cmd_new_driver,
     _cmd_status,
     _cmd_store,
     _cmd_switch,
@@ -220,6 +221,8 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
         "the function and its arguments as in the dialplan: 'REALTIME(sippeers,name,alice)'",
     ),
     "function_value": ("value", "?", "VALUE", "write this value, as Set(FUNCTION(ARGS)=VALUE)"),
+    "driver_name": ("name", None, "NAME", "the driver's name, as extconfig.conf will use it"),
+    "new_driver_dir": ("--dir", None, "DIR", "where to write the package (default ./ara-NAME)"),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -242,6 +245,7 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("config show", _with_realtime(_cmd_config_show), None, "file"),
     ("switch", _with_realtime(_cmd_switch), None, "context exten priority switch_data callerid"),
     ("function", _with_realtime(_cmd_function), None, "expression function_value"),
+    ("new-driver", _cmd_new_driver, None, "driver_name new_driver_dir"),
 )
 
 #: Words that only group commands.
