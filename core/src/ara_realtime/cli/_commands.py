@@ -25,6 +25,7 @@ from ..cache import (
 from ..errors import ConfigError, RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
+from . import _template
 from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out
 
 log = logging.getLogger("ara_realtime.cli")
@@ -767,4 +768,20 @@ def _cmd_export(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     for p in problems:
         log.warning("%s", p)
     _emit(out, args.output, text)
+    return EXIT_OK
+
+
+def _cmd_new_driver(args: argparse.Namespace, out: _Out) -> int:
+    """Create a ready package for a new driver.
+
+    pyproject.toml with the entry points, a typed Connection implementing the contract over a
+    Storage class (the one part to fill in), a conformance target with a back door and a real
+    outage, the suite's tests, a CI workflow and a README, in ./ara-NAME (or --dir).
+    """
+    where, written = _template.create(args.name, Path(args.dir) if args.dir else None)
+    if out.mode == "json":
+        out.json({"directory": str(where), "files": [str(p) for p in written]})
+        return EXIT_OK
+    out.line(f"created {where} ({len(written)} files); fill in src/ara_{args.name}/storage.py,")
+    out.line(f"then: cd {where} && pip install -e '.[test]' && pytest")
     return EXIT_OK
