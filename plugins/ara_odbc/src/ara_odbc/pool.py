@@ -141,8 +141,9 @@ class OdbcPool:
             )
         if self._stuck >= self.limit:
             raise BackendError(
-                f"{self.label}: cannot connect: {self._stuck} earlier attempt(s) have not "
-                f"returned after connect_timeout = {self.connect_timeout:g} s"
+                f"{self.label}: cannot connect within connect_timeout = "
+                f"{self.connect_timeout:g} s ({self._stuck} attempt(s) still waiting for the "
+                "server; no new one until they return)"
             )
         try:
             conn = self._bounded_connect()
