@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ara_realtime import Config
 from ara_realtime.migrate import kinds
 from ara_realtime.migrate.objects import ObjectPlan
@@ -101,3 +103,61 @@ def _rows(plan: ObjectPlan) -> list[tuple[object, ...]]:
         (r.family, r.key_values, sorted((c, v) for c, v in r.values.items() if c != "uniqueid"))
         for r in plan.records
     )
+
+
+SET_VAR = "[e]\ntype = endpoint\ncontext = x\nset_var = A=1\nset_var = B=2\n"
+SECRET = "[a]\ntype = auth\nusername = u\npassword = ab\\;cd\n"
+
+
+@pytest.mark.parametrize("driver", ["pgsql", "mysql"])
+@pytest.mark.parametrize("codec", ["yes", "no"])
+def test_set_var_lines_and_semicolons_as_asterisk_reads_them(
+    backend: Backend, tmp_path: Path, codec: str
+) -> None:
+    """Asterisk's pgsql and mysql drivers split a column on a raw ';' before undoing '^3B':
+    several lines joined with ';' need the codec off, a literal ';' needs it on."""
+    if codec == "no":
+        backend.setting("codec", "no")
+    rt = backend.realtime(f"ps_endpoints => DRIVER,{DB}\nps_auths => DRIVER,{DB}\n")
+    backend.create(rt, ["ps_endpoints", "ps_auths"])
+    lines, secret = tmp_path / "lines.conf", tmp_path / "secret.conf"
+    lines.write_text(SET_VAR)
+    secret.write_text(SECRET)
+    database = f"{backend.driver}:{DB}"
+    conf = {"pgsql": "res_pgsql.conf", "mysql": "res_config_mysql.conf"}[backend.driver]
+    if codec == "yes":
+        [problem] = kinds.import_plan(rt, "pjsip", lines).blocking()
+        assert str(problem) == (
+            f"{lines}:5: [e]: 'set_var' is given 2 times (lines 4, 5): joined with ';' into one "
+            f"column, {database} stores ';' as '^3B' (codec = yes), which Asterisk decodes only "
+            "after splitting, so it would read one value; give the option once, or set codec = "
+            f"no for database '{DB}' in {conf} when no value stored there holds a literal ';'"
+        )
+        kinds.run(rt, kinds.import_plan(rt, "pjsip", secret))
+        assert backend.sql("SELECT password FROM ps_auths").strip() == "ab^3Bcd"
+        assert rt.load("ps_auths", id="a") == {"id": "a", "username": "u", "password": "ab;cd"}
+        return
+    kinds.run(rt, kinds.import_plan(rt, "pjsip", lines))
+    assert backend.sql("SELECT set_var FROM ps_endpoints").strip() == "A=1;B=2"  # raw ';'
+    text, _ = kinds.export(rt, "pjsip")
+    assert "set_var = A=1\nset_var = B=2\n" in text
+    [problem] = kinds.import_plan(rt, "pjsip", secret).blocking()
+    assert str(problem) == (
+        f"{secret}:4: [a]: password: the value holds ';', on which Asterisk's "
+        f"{backend.driver} driver splits a column when ';' is stored as it is ({database}), "
+        f"so it would read several values; set codec = yes for database '{DB}' in {conf}, "
+        "the default"
+    )
+
+
+@pytest.mark.parametrize("driver", ["ldap"])
+def test_set_var_lines_on_ldap(backend: Backend, tmp_path: Path) -> None:
+    """Asterisk's LDAP driver splits a value on ';' and has no codec."""
+    rt = backend.realtime(f"ps_endpoints => DRIVER,{DB}\nps_auths => DRIVER,{DB}\n")
+    lines, secret = tmp_path / "lines.conf", tmp_path / "secret.conf"
+    lines.write_text(SET_VAR)
+    secret.write_text(SECRET)
+    kinds.run(rt, kinds.import_plan(rt, "pjsip", lines))
+    assert rt.load("ps_endpoints", id="e") == {"id": "e", "context": "x", "set_var": "A=1;B=2"}
+    [problem] = kinds.import_plan(rt, "pjsip", secret).blocking()
+    assert problem.message.endswith("take the ';' out, or keep this object in its file")

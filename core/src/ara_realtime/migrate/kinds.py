@@ -38,8 +38,10 @@ from .objects import (
     names,
     row_from,
     rows_of,
+    storage_problems,
     where,
 )
+from .stored import storage_of
 
 __all__ = ["KINDS", "Kind", "export", "import_plan", "kind", "run"]
 
@@ -92,8 +94,11 @@ def _peers(table: str, rules: Rules, skip: frozenset[str]) -> Callable[[Config, 
             values = {"name": cat.name}
             here = where(cat.file, cat.lineno, cat.name)
             check_value(t, "name", cat.name, out.problems, here)
-            values.update(row_from(cat, t, rules, out.problems))
-            out.records.append(Record(table, ("name",), values, here))
+            record = Record(table, ("name",), values, here)
+            values.update(
+                row_from(cat, t, rules, out.problems, places=record.places, joined=record.joined)
+            )
+            out.records.append(record)
         key_problem(out.records, out.problems, "peer")
         out.records[:] = last_definitions(out.records)
 
@@ -106,8 +111,11 @@ def _peers_back(
     def export(rt: Realtime, problems: list[Problem], target: Callable[[str], str]) -> Config:
         cfg = Config()
         t = definition(table)
-        for row in rows_of(rt, target(table), ("name",)):
-            add_options(cfg, row["name"], row, t, rules)
+        family = target(table)
+        rows = rows_of(rt, family, ("name",))
+        split = storage_of(rt, family).lines_kept if rows else True
+        for row in rows:
+            add_options(cfg, row["name"], row, t, rules, split=split)
         return cfg
 
     return export
@@ -236,8 +244,11 @@ def _queues(cfg: Config, out: ObjectPlan) -> None:
             continue
         here = where(cat.file, cat.lineno, cat.name)
         values = {"name": check_value(queues, "name", cat.name, out.problems, here)}
-        values.update(row_from(cat, queues, QUEUE_RULES, out.problems, skip=("member",)))
-        out.records.append(Record("queues", ("name",), values, here))
+        record = Record("queues", ("name",), values, here)
+        values.update(
+            row_from(cat, queues, QUEUE_RULES, out.problems, skip=("member",), places=record.places)
+        )
+        out.records.append(record)
         for var in cat.variables:
             if var.name.lower() != "member":
                 continue
@@ -367,8 +378,19 @@ def _pjsip(cfg: Config, out: ObjectPlan) -> None:
         t = definition(table)
         here = where(cat.file, cat.lineno, cat.name)
         values = {"id": check_value(t, "id", cat.name, out.problems, here)}
-        values.update(row_from(cat, t, PJSIP_RULES, out.problems, skip=("type",)))
-        out.records.append(Record(table, ("id",), values, here))
+        record = Record(table, ("id",), values, here)
+        values.update(
+            row_from(
+                cat,
+                t,
+                PJSIP_RULES,
+                out.problems,
+                skip=("type",),
+                places=record.places,
+                joined=record.joined,
+            )
+        )
+        out.records.append(record)
     key_problem(out.records, out.problems, "object")
     out.records[:] = last_definitions(out.records)
 
@@ -379,8 +401,10 @@ def _pjsip_back(rt: Realtime, problems: list[Problem], target: Callable[[str], s
         if not rt.is_mapped(target(table)):
             continue
         t = definition(table)
-        for row in rows_of(rt, target(table), ("id",)):
-            add_options(cfg, row["id"], row, t, PJSIP_RULES, first=[("type", kind)])
+        rows = rows_of(rt, target(table), ("id",))
+        split = storage_of(rt, target(table)).lines_kept if rows else True
+        for row in rows:
+            add_options(cfg, row["id"], row, t, PJSIP_RULES, first=[("type", kind)], split=split)
     return cfg
 
 
@@ -439,8 +463,9 @@ def kind(name: str) -> Kind:
 def import_plan(rt: Realtime | None, name: str, path: str | Path) -> ObjectPlan:
     """The rows ``path`` gives as kind ``name``, and every problem found on the way.
 
-    With ``rt``, each record's family is the name ``rt`` maps its table under, and a family
-    ``rt`` does not map is a problem. Nothing is written.
+    With ``rt``, each record's family is the name ``rt`` maps its table under, a family
+    ``rt`` does not map is a problem, and so is a value its storage would give Asterisk back
+    differently (:mod:`.stored`; this opens the mapping's connection). Nothing is written.
     """
     k = kind(name)
     cfg = Config.from_file(path)
@@ -464,6 +489,7 @@ def import_plan(rt: Realtime | None, name: str, path: str | Path) -> ObjectPlan:
                 plan.problems.append(
                     Problem(records[0].origin, f"family {family!r} is not mapped in extconfig.conf")
                 )
+        storage_problems(rt, plan.records, plan.problems)
     return plan
 
 

@@ -7,7 +7,11 @@ to, how its options become columns. What all kinds share is here:
 * options become columns by name (a kind may rename some); an option given several times
   keeps its last value, as the modules apply them in order, except list options (joined with
   ``,``, as the modules read them) and the few options that really are several lines
-  (``setvar``: joined with ``;``, Asterisk's realtime separator for several values);
+  (``setvar``: joined with ``;``, Asterisk's realtime separator for several values, where
+  the mapping stores ``;`` so that Asterisk splits on it: :mod:`.stored`);
+* a value Asterisk's driver would read back differently from the file (several lines joined
+  where ``;`` is stored as ``^3B``, a literal ``;`` where it is stored as it is) stops the
+  import (:func:`storage_problems`);
 * templates and inheritance are already resolved by the parser (a category's variables
   include the copies it inherited);
 * an option with no column is reported with its file and line, never dropped silently: it
@@ -35,6 +39,7 @@ from ..conf import Category, Config
 from ..errors import BackendError, ConfigError, RealtimeError
 from ..realtime import Realtime
 from ..schema import table_for
+from .stored import Storage, storage_of
 
 __all__ = [
     "ObjectPlan",
@@ -44,6 +49,7 @@ __all__ = [
     "names",
     "row_from",
     "run_import",
+    "storage_problems",
 ]
 
 #: Called with the number of rows just written (a progress bar's ``advance``).
@@ -74,6 +80,10 @@ class Record:
     values: dict[str, str]
     #: ``file:line [category]`` it came from
     origin: str = ""
+    #: column -> ``file:line: [category]`` of the line that gave it, where known
+    places: dict[str, str] = field(default_factory=dict)
+    #: column -> the line numbers of an option given several times and joined with ";"
+    joined: dict[str, list[int | None]] = field(default_factory=dict)
 
     @property
     def key_values(self) -> tuple[str, ...]:
@@ -132,10 +142,14 @@ def row_from(
     problems: list[Problem],
     *,
     skip: Iterable[str] = (),
+    places: dict[str, str] | None = None,
+    joined: dict[str, list[int | None]] | None = None,
 ) -> dict[str, str]:
     """The columns ``cat``'s options give (without keys): see the module's description.
 
-    Problems go to ``problems``; ``skip`` names options the caller handles itself.
+    Problems go to ``problems``; ``skip`` names options the caller handles itself. ``places``
+    receives where each column's (last) line is, ``joined`` the lines of each option given
+    several times and joined with ``;`` (what :mod:`.stored` checks against the storage).
     """
     skipped = {s.lower() for s in skip}
     values: dict[str, list[str]] = {}
@@ -184,11 +198,39 @@ def row_from(
                     )
                 )
             value = ";".join(given)
+            if len(given) > 1 and joined is not None:
+                joined[column] = [n for _, n in lines[column]]
         else:
             value = given[-1]
         file, line = lines[column][-1]
-        out[column] = check_value(table, column, value, problems, where(file, line, cat.name))
+        here = where(file, line, cat.name)
+        if places is not None:
+            places[column] = here
+        out[column] = check_value(table, column, value, problems, here)
     return out
+
+
+def storage_problems(rt: Realtime, records: Iterable[Record], problems: list[Problem]) -> None:
+    """A problem for each value Asterisk would read differently from what the file says,
+    given how each record's mapping stores it (:mod:`.stored`)."""
+    storages: dict[str, Storage] = {}
+    for r in records:
+        if not rt.is_mapped(r.family):
+            continue  # a problem of its own already
+        storage = storages.get(r.family)
+        if storage is None:
+            storage = storages[r.family] = storage_of(rt, r.family)
+        for column, value in r.values.items():
+            here = r.places.get(column, r.origin)
+            lines = r.joined.get(column)
+            if lines is not None and value.count(";") != len(lines) - 1:
+                continue  # a line holds ";" itself: reported by row_from
+            message = None
+            if lines is not None:
+                message = storage.joined_problem(column, lines)
+            message = message or storage.value_problem(column, value, joined=lines is not None)
+            if message is not None:
+                problems.append(Problem(here, message))
 
 
 def check_value(table: Table, column: str, value: str, problems: list[Problem], here: str) -> str:
@@ -375,9 +417,11 @@ def add_options(
     *,
     first: Sequence[tuple[str, str]] = (),
     option: Callable[[str], str] = str,
+    split: bool = True,
 ) -> Category:
     """A category ``name`` holding ``first`` then one line per column of ``row`` (``multi``
-    columns split back into their lines), in table order, without keys and internal columns."""
+    columns split back into their lines when ``split``: where Asterisk reads them as several
+    values, :attr:`.Storage.lines_kept`), in table order, without keys and internal columns."""
     cat = cfg.add_category(name)
     for var, value in first:
         cat.append(var, value)
@@ -385,7 +429,7 @@ def add_options(
         value = row.get(column, "")
         if not value or column in rules.internal:
             continue
-        pieces = value.split(";") if column in rules.multi else [value]
+        pieces = value.split(";") if split and column in rules.multi else [value]
         for piece in pieces:
             cat.append(option(column), piece)
     return cat
