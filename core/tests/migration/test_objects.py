@@ -299,8 +299,16 @@ def test_existing_rows_need_replace_and_a_failure_undoes_everything(
             return (yield)
 
     plugins.add_plugin(FailSecond(), name="fail")
-    with pytest.raises(BackendError, match="injected: gone"):
-        kinds.run(rt, plan, replace=True)
+    outcome = kinds.Outcome()
+    with pytest.raises(BackendError) as failed:
+        kinds.run(rt, plan, replace=True, outcome=outcome)
+    assert str(failed.value) == (
+        f"{source}:4: [b]: storing sippeers b: store on 'sippeers' failed on every backend: "
+        "sqlite3:asterisk: injected: gone; nothing was imported (the 1 "
+        "row(s) written were deleted and the 1 replaced row(s) stored again): the tables are "
+        "as they were"
+    )
+    assert (outcome.failed_at, outcome.restored, outcome.stored) == (f"{source}:4: [b]", True, {})
     plugins.remove_plugin("fail")
     assert rt.load_multi("sippeers", ("name !=", "")) == before  # the replaced row is back
     kinds.run(rt, plan, replace=True)

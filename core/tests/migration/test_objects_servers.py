@@ -5,11 +5,13 @@ MariaDB and LDAP."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ara_realtime import Config
+from ara_realtime.cli import main
 from ara_realtime.migrate import kinds
 from ara_realtime.migrate.objects import ObjectPlan
 
@@ -161,3 +163,45 @@ def test_set_var_lines_on_ldap(backend: Backend, tmp_path: Path) -> None:
     assert rt.load("ps_endpoints", id="e") == {"id": "e", "context": "x", "set_var": "A=1;B=2"}
     [problem] = kinds.import_plan(rt, "pjsip", secret).blocking()
     assert problem.message.endswith("take the ';' out, or keep this object in its file")
+
+
+@pytest.mark.parametrize("driver", ["pgsql", "mysql"])
+def test_a_failed_import_says_where_and_that_it_was_undone(
+    backend: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A value too long for its column fails in the database: the command has shown what the
+    plan found, names the mailbox whose write failed, and says that the table is back."""
+    rt = backend.realtime(f"voicemail => DRIVER,{DB}\n")
+    backend.create(rt, ["voicemail"])
+    rt.store("voicemail", {"context": "example", "mailbox": "1000", "password": "1"})
+    before = rt.load_multi("voicemail", ("mailbox !=", ""))
+    source = tmp_path / "vm-long.conf"
+    source.write_text(
+        "[general]\nformat = wav\n[example]\n1000 => 9,Short\n1001 => 1,Ann\n"
+        f"1002 => 2,{'x' * 100}\n"
+    )
+    argv = ["--config-dir", str(backend.dir), "import", "voicemail", str(source), "--replace"]
+    code = main(["--plain", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out.splitlines() == [
+        "skipped: [general]: settings of app_voicemail; they stay in voicemail.conf",
+        f"warning: {source}:6: [example]: fullname is 100 characters long; Asterisk's column "
+        "holds 80 (a table made by realtime schema refuses it on PostgreSQL and MySQL)",
+    ]
+    head, _, tail = err.partition(": storing voicemail example/1002: ")
+    assert head == f"realtime: error: {source}:6: [example]"
+    assert "fullname" in tail or "too long" in tail  # the driver's own words follow
+    assert tail.endswith(
+        "; nothing was imported (the 2 row(s) written were deleted and the 1 replaced row(s) "
+        "stored again): the tables are as they were\n"
+    )
+    assert rt.load_multi("voicemail", ("mailbox !=", "")) == before
+    code = main(["--json", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2
+    report = json.loads(out)
+    assert report["error"]["failed_at"] == f"{source}:6: [example]"
+    assert report["error"]["restored"] is True
+    assert report["error"]["message"] == err.removeprefix("realtime: error: ").rstrip("\n")
+    assert [p["level"] for p in report["problems"]] == ["warning"]

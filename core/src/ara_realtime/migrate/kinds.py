@@ -26,6 +26,7 @@ from ..realtime import Realtime
 from . import objects
 from .objects import (
     ObjectPlan,
+    Outcome,
     Problem,
     Progress,
     Record,
@@ -43,7 +44,7 @@ from .objects import (
 )
 from .stored import storage_of
 
-__all__ = ["KINDS", "Kind", "export", "import_plan", "kind", "run"]
+__all__ = ["KINDS", "Kind", "Outcome", "export", "import_plan", "kind", "run"]
 
 _ACL_LISTS = frozenset({"permit", "deny", "contactpermit", "contactdeny"})
 
@@ -500,15 +501,19 @@ def run(
     replace: bool = False,
     drop_unknown: bool = False,
     progress: Progress | None = None,
-) -> None:
-    """Write ``plan`` (from :func:`import_plan` with the same ``rt``) all or nothing."""
-    objects.run_import(
+    outcome: Outcome | None = None,
+) -> Outcome:
+    """Write ``plan`` (from :func:`import_plan` with the same ``rt``) all or nothing; what
+    was done (``outcome``, when given, is filled in, also on failure: see
+    :func:`.objects.run_import`)."""
+    return objects.run_import(
         rt,
         plan,
         replace=replace,
         drop_unknown=drop_unknown,
         progress=progress,
         number=kind(plan.kind).number,
+        outcome=outcome,
     )
 
 

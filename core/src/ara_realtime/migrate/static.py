@@ -37,6 +37,7 @@ from .layout import (
     parts_key,
     rows_for,
 )
+from .objects import _again
 from .stored import storage_of
 
 __all__ = [
@@ -373,7 +374,15 @@ def run_import(
     except (RealtimeError, OSError) as exc:
         left = undo.run()
         if left:
-            raise BackendError(f"{exc}; undoing the import failed for: {'; '.join(left)}") from exc
+            raise BackendError(
+                f"{exc}; undoing the import failed for: {'; '.join(left)}; the table is not as "
+                "it was",
+                failures=getattr(exc, "failures", ()),
+            ) from exc
+        if isinstance(exc, RealtimeError):
+            raise _again(
+                exc, f"{exc}; nothing was imported: every file's rows are as they were"
+            ) from exc
         raise
     for f in plan.files:  # the old rows, out of every loader's sight since the switch
         old = f"{f.name}~ara-old-{token}"
