@@ -12,6 +12,7 @@ from ara_realtime import BackendError, Config, ConfigError, Realtime
 from ara_realtime.drivers import memory
 from ara_realtime.hookspecs import hookimpl
 from ara_realtime.migrate import kinds
+from ara_realtime.peers import SipPeers
 from ara_realtime.plugins import Plugins
 from ara_realtime.schema.live import create
 
@@ -392,3 +393,38 @@ def test_several_lines_of_one_option_follow_how_the_storage_reads_semicolons(
     finally:
         mem.close()
         memory.reset("objects-set-var")
+
+
+def test_sipregs_rows_are_made_for_imported_peers(tmp_path: Path, plugins: Plugins) -> None:
+    """chan_sip only updates sipregs rows: with sipregs mapped to a table of its own, the
+    import gives each peer one (keeping one already there, which holds its registration)."""
+    (tmp_path / "res_config_sqlite3.conf").write_text("[asterisk]\ndbfile = pbx.db\n")
+    (tmp_path / "extconfig.conf").write_text(
+        "[settings]\nsippeers => sqlite3,asterisk\nsipregs => sqlite3,asterisk\n"
+    )
+    source = _file(tmp_path, "sip.conf", "[alice]\ntype = friend\n[bob]\ntype = friend\n")
+    with Realtime.from_config_dir(tmp_path, plugins=plugins) as rt:
+        create(rt, ["sippeers", "sipregs"])
+        rt.store("sipregs", {"name": "alice", "ipaddr": "192.0.2.1", "port": "5060"})
+        plan = kinds.import_plan(rt, "sippeers", source)
+        assert [(r.family, r.values) for r in plan.records] == [
+            ("sippeers", {"name": "alice", "type": "friend"}),
+            ("sippeers", {"name": "bob", "type": "friend"}),
+            ("sipregs", {"name": "alice"}),
+            ("sipregs", {"name": "bob"}),
+        ]
+        outcome = kinds.run(rt, plan)
+        assert (outcome.stored, outcome.kept) == ({"sippeers": 2, "sipregs": 1}, {"sipregs": 1})
+        assert [(r["name"], r.get("ipaddr")) for r in rt.load_multi("sipregs", ("id >", "0"))] == [
+            ("alice", "192.0.2.1"),
+            ("bob", None),
+        ]
+        assert SipPeers(rt).register("bob", "192.0.2.2", 5060, expiry=60) == 1
+        kinds.run(rt, kinds.import_plan(rt, "sippeers", source), replace=True)  # kept again
+        assert rt.load("sipregs", name="bob")["ipaddr"] == "192.0.2.2"  # type: ignore[index]
+    # sipregs mapped onto the sippeers table itself: the peer's row is its registration row
+    (tmp_path / "extconfig.conf").write_text(
+        "[settings]\nsippeers => sqlite3,asterisk\nsipregs => sqlite3,asterisk,sippeers\n"
+    )
+    with Realtime.from_config_dir(tmp_path, plugins=plugins) as rt:
+        assert {r.family for r in kinds.import_plan(rt, "sippeers", source).records} == {"sippeers"}

@@ -6,6 +6,8 @@ share).
 kind        file              rows
 =========== ================= ==================================================================
 sippeers    ``sip.conf``      a category with ``type=`` (friend, peer, user): one ``sippeers`` row
+                              (and, with ``sipregs`` mapped to a table of its own, a ``sipregs``
+                              row of its name unless one is there)
 iaxfriends  ``iax.conf``      a category with ``type=``: one ``iaxfriends`` row
 voicemail   ``voicemail.conf`` each ``mailbox => password,name,email,pager,options`` line
 queues      ``queues.conf``   a category: one ``queues`` row; each ``member =>`` line: one
@@ -68,6 +70,8 @@ class Kind:
     #: objects whose family is not mapped stay in the file (pjsip: each type goes to realtime
     #: only where sorcery.conf says so) instead of stopping the import
     optional: bool = False
+    #: adds rows other families need for the planned ones (given the records, targets set)
+    companions: Callable[[Realtime, ObjectPlan], None] | None = None
 
     def target(self, rt: Realtime, family: str) -> str:
         """The family name ``rt`` maps ``family``'s table under."""
@@ -120,6 +124,32 @@ def _peers_back(
         return cfg
 
     return export
+
+
+def _sipregs_rows(rt: Realtime, plan: ObjectPlan) -> None:
+    """With ``sipregs`` mapped to a table of its own, a row (its ``name``) for each peer:
+    chan_sip only updates registration rows, so a peer without one would never register.
+    One already there is kept as it is (it holds the peer's registration)."""
+    if not rt.is_mapped("sipregs") or _same_table(rt, "sipregs", "sippeers"):
+        return
+    peers = [r for r in plan.records if r.family == "sippeers"]
+    plan.records.extend(
+        Record("sipregs", ("name",), {"name": r.values["name"]}, r.origin, keep_existing=True)
+        for r in peers
+    )
+
+
+def _same_table(rt: Realtime, a: str, b: str) -> bool:
+    """Do families ``a`` and ``b`` (priority 1) map onto one table of one database?"""
+
+    def where(family: str) -> tuple[str, str, str] | None:
+        found = [m for m in rt.mappings if m.name.lower() == family.lower()]
+        if not found:
+            return None
+        m = min(found, key=lambda m: m.priority)
+        return (m.driver, m.database, m.table)
+
+    return where(a) == where(b)
 
 
 SIP_RULES = Rules(
@@ -420,6 +450,7 @@ KINDS: dict[str, Kind] = {
             ("sippeers",),
             _peers("sippeers", SIP_RULES, frozenset({"general", "authentication"})),
             _peers_back("sippeers", SIP_RULES),
+            companions=_sipregs_rows,
         ),
         Kind(
             "iaxfriends",
@@ -490,6 +521,8 @@ def import_plan(rt: Realtime | None, name: str, path: str | Path) -> ObjectPlan:
                 plan.problems.append(
                     Problem(records[0].origin, f"family {family!r} is not mapped in extconfig.conf")
                 )
+        if k.companions is not None:
+            k.companions(rt, plan)
         storage_problems(rt, plan.records, plan.problems)
     return plan
 
