@@ -198,13 +198,15 @@ def test_voicemail_mailboxes_and_options(rt: Realtime, tmp_path: Path) -> None:
         "[zonemessages]\neastern = America/New_York|'vm-received' Q\n"
         "[aliases]\n1@x => 1@default\n"
         "[default]\n1001 => 1234,Alice,alice@example.com,,attach=yes|delete=no|tz=eastern\n"
-        "1002 => 4321,Bob\n1003 => 1,Carol,,,saydurationm=2\n1002 => 9999,Bob again\n",
+        "1002 => 4321,Bob\n1003 => 1,Carol,,,saydurationm=2\n1002 => 9999,Bob again\n"
+        "[empty]\n",
     )
     plan = kinds.import_plan(rt, "voicemail", source)
     assert plan.skipped == [
         "[general]: settings of app_voicemail; they stay in voicemail.conf",
         "[zonemessages]: settings of app_voicemail; they stay in voicemail.conf",
         "[aliases]: aliases; they stay in voicemail.conf",
+        "[empty]: no mailboxes; it stays in voicemail.conf",
     ]
     assert [(p.level, str(p)) for p in plan.problems] == [
         ("unknown", f"{source}:11: [default]: option 'saydurationm' has no column in voicemail"),

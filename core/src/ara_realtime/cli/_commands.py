@@ -26,7 +26,7 @@ from ..errors import ConfigError, RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
 from . import _template
-from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out
+from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out, _write
 
 log = logging.getLogger("ara_realtime.cli")
 
@@ -471,7 +471,9 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     with Asterisk's comma-separated arguments, quoted as one shell word:
     realtime function 'REALTIME(sippeers,name,alice)'. Without VALUE the function is read
     and its value printed (then any channel variable it sets, as NAME=value); with VALUE it
-    is written. Exit status 1 when no row was found or changed.
+    is written. A read that finds no row prints nothing (the function's value is empty) and
+    Asterisk's "No rows found matching search criteria." on standard error. Exit status 1
+    when no row was found or changed.
     """
     from ..functions import evaluate, parse_expression  # noqa: PLC0415
 
@@ -499,6 +501,8 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     else:
         out.line(f"Updated {_records(result.count or 0)}.")
     if args.value is None and result.value is None:
+        if out.mode != "json":
+            _write(sys.stderr, "No rows found matching search criteria.\n")
         return EXIT_NOT_FOUND
     if args.value is not None and name != "REALTIME_STORE" and not result.count:
         return EXIT_NOT_FOUND

@@ -186,6 +186,9 @@ def _voicemail(cfg: Config, out: ObjectPlan) -> None:
             what = "aliases" if lower == aliases.lower() else "settings of app_voicemail"
             out.skipped.append(f"[{cat.name}]: {what}; they stay in voicemail.conf")
             continue
+        if not cat.variables:
+            out.skipped.append(f"[{cat.name}]: no mailboxes; it stays in voicemail.conf")
+            continue
         for var in cat.variables:
             here = where(var.file, var.lineno, cat.name)
             fields = var.value.split(",", 4)
