@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ara_realtime import patterns
@@ -172,7 +172,8 @@ def static_dialplan(
             patterns.sort_key(r[0]),
             r[1] is None,
             patterns.sort_key(r[1]) if r[1] is not None else (0, ()),
-            r,
+            # duplicates: the lowest stored spelling (exten/callerid) is kept, as the switch does
+            r[0] if r[1] is None else f"{r[0]}/{r[1]}",
         ),
     )
     seen = set()
@@ -244,6 +245,8 @@ def test_index_finds_members(exts: list[str], data: st.DataObject) -> None:
     st.sampled_from(MODES),
     st.one_of(st.none(), st.sampled_from(["", "555", "512", "5551234", "552"])),
 )
+# two spellings of one extension and caller ID: the lowest stored spelling ("X /") is kept
+@example([("X", ""), ("X ", "")], "X", "match", None)
 def test_index_follows_the_callerid_rule(
     rows: list[tuple[str, str | None]], dialed: str, mode: str, callerid: str | None
 ) -> None:
