@@ -73,8 +73,9 @@ ErrorKind = Literal["query", "lost", "backend", "conflict", "refused"]
 #: What :meth:`DBAPIConnection._run` returns: the row count, one row, every row, nothing.
 ROWCOUNT, ONE, ALL, NOTHING = 0, 1, 2, 3
 
-#: Seconds a retry after a conflict waits at most, before its random share (doubled per retry).
-_CONFLICT_PAUSE = 0.005
+#: Seconds a retry after a conflict waits at most, before its random share: doubled per retry
+#: up to the ceiling (the conflicting transaction is usually done within milliseconds).
+_CONFLICT_PAUSE, _CONFLICT_PAUSE_MAX = 0.005, 0.05
 #: A retry after a conflict starts only with this many seconds of the call's deadline left.
 _CONFLICT_MIN_LEFT = 0.05
 _now = time.monotonic
@@ -283,7 +284,7 @@ class DBAPIConnection(TableCache):
             if kind == "conflict" and conflicts < self.conflict_retries:
                 # the first attempt's deadline (a Watch keeps it; NoWatch: no deadline)
                 due = until or getattr(watch, "due", 0.0)
-                pause = random.uniform(0, _CONFLICT_PAUSE * 2**conflicts)
+                pause = random.uniform(0, min(_CONFLICT_PAUSE * 2**conflicts, _CONFLICT_PAUSE_MAX))
                 if not due or due - _now() - pause > _CONFLICT_MIN_LEFT:
                     pool.release(conn)
                     log.info(
