@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,9 @@ from ara_ldap.config import read_settings
 from ara_ldap.driver import LdapConnection
 from ara_realtime import BackendError, ConfigError, Realtime
 from ara_realtime.cache import CachePolicy, RealtimeCache
+from ara_testservers import faultmatrix
 from ara_testservers.faults import netns_unavailable
+from ara_testservers.ldapcluster import LdapSyncCluster
 from ara_testservers.ldapsync import LdapReplicaCluster
 from ara_testservers.servers import ServerError
 from ara_testservers.workload import Workload
@@ -257,3 +260,39 @@ def test_the_feed_starts_afresh_when_reads_move_to_the_provider(
             sub.close()
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize(("kind", "node"), [("kill9", "provider"), ("netcut", "consumer")])
+def test_the_pair_as_a_fault_matrix_cluster(
+    replicas: LdapReplicaCluster, kind: str, node: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LdapSyncCluster (ara_testservers.ldapcluster) through the fault matrix's runner."""
+    cluster = LdapSyncCluster(cluster=replicas)
+    assert isinstance(cluster, faultmatrix.Cluster)
+    assert cluster.nodes() == ["provider", "consumer"]
+    assert "pass" not in cluster.settings
+    assert cluster.settings["write_url"] == replicas.node("provider").url()
+    # the runner reads back through the run's Realtime, i.e. the consumer, right after the
+    # last write: wait for replication first (what the cluster's settle() is for)
+    check = faultmatrix.Workload.check
+
+    def settled(self: faultmatrix.Workload) -> Any:
+        cluster.settle()
+        return check(self)
+
+    monkeypatch.setattr(faultmatrix.Workload, "check", settled)
+    result = faultmatrix.run_fault(cluster, kind, node, hold=1.0, tail=0.5)
+    assert result.status == "ok", result
+    assert result.calls > 20, result
+    assert result.misclassified == 0, result.errors
+    assert (result.lost_writes, result.duplicated_writes) == (0, 0), result.examples
+    assert result.recovered_after_s < faultmatrix.RECOVERY_BOUND, result
+    if node == "provider":  # writes fail while it is down; the consumer is untouched
+        assert result.failed_writes > 0, result
+    mappings, drivers = cluster.mappings()
+    for name, (m, d) in cluster.replicas(mappings, drivers).items():
+        rt = Realtime(m, d)
+        try:  # each node alone serves the run's (empty) table
+            assert rt.load_multi("peers", ("name LIKE", "%")) == [], name
+        finally:
+            rt.close()

@@ -15,9 +15,10 @@ replication between them alike.
 * the consumer starts empty and receives everything, its suffix entry included, from the
   provider.
 
-:class:`LdapReplicaCluster` is a fault-matrix cluster (``nodes()``: ``provider``,
-``consumer``): family ``peers`` reads from the consumer first, then the provider, and writes
-to the provider (through the consumer's referral, or ``write_url``).
+:class:`LdapReplicaCluster` runs the pair (``nodes()``: ``provider``, ``consumer``) and its
+faults: family ``peers`` reads from the consumer first, then the provider, and writes to the
+provider (through the consumer's referral, or ``write_url``).
+:class:`~ara_testservers.ldapcluster.LdapSyncCluster` adapts it to the fault matrix.
 """
 
 from __future__ import annotations
