@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -53,6 +54,32 @@ def test_a_call_without_answer_is_cut_at_its_deadline(
         "db x: no answer within query_timeout = 0.3 s (connection closed)"
     )
     assert isinstance(watch.error("db x"), BackendError)  # the core fails over on it
+
+
+def test_a_cut_connection_is_aborted_when_closed() -> None:
+    """SO_LINGER 0: its closing sends a reset and drops unsent data, so a request held back by
+    a path that dropped packets is never delivered (and applied) after the call failed."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()
+        try:
+            watch = watchdog().watch(client.fileno(), 0.2)
+            _, data, cut = _blocked_recv(client, watch)
+            assert cut and data == b""
+            on, seconds = struct.unpack(
+                "ii", client.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)
+            )
+            assert (on, seconds) == (1, 0)
+            client.close()
+            assert peer.recv(10) == b""  # the shutdown's FIN
+            time.sleep(0.05)
+            with pytest.raises((ConnectionResetError, BrokenPipeError)):
+                peer.sendall(b"x")  # the close's reset came: nothing is open any more
+                time.sleep(0.05)
+                peer.sendall(b"x")
+        finally:
+            client.close()
+            peer.close()
 
 
 def test_a_call_that_ends_in_time_is_never_cut(pair: tuple[socket.socket, socket.socket]) -> None:

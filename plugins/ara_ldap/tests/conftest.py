@@ -10,6 +10,7 @@ import pytest
 from ara_ldap import schema_path
 from ara_realtime import Realtime
 from ara_realtime.plugins import Plugins
+from ara_testservers.ldapsync import SyncprovSlapd
 from ara_testservers.servers import ServerError
 from ara_testservers.slapd import SlapdServer
 
@@ -25,8 +26,9 @@ def _start(server: SlapdServer, what: str) -> SlapdServer:
 
 @pytest.fixture(scope="session")
 def slapd() -> Iterator[SlapdServer]:
-    """slapd with OpenLDAP's standard schemas and ara-realtime's (in its cn=config form)."""
-    server = _start(SlapdServer(ldif_schemas=[schema_path("ldif")]), "the ldap tests")
+    """slapd with OpenLDAP's standard schemas and ara-realtime's (in its cn=config form), and
+    the syncprov overlay the driver's change feed follows."""
+    server = _start(SyncprovSlapd(ldif_schemas=[schema_path("ldif")]), "the ldap tests")
     try:
         yield server
     finally:

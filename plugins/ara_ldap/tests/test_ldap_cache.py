@@ -1,7 +1,8 @@
 """The realtime cache on a real slapd: hits, writes dropping rows by key, a stopped server.
 
-ara-ldap declares no change feed yet (``change_feed="none"``): the cache keeps its rows by
-``ttl``, and the conformance suite reports the ``changes`` area unsupported.
+ara-ldap's change feed (a polled RFC 4533 sync search, ``change_feed="poll"``) is shown by
+the conformance suite's ``changes`` area and by test_ldap_replicas.py; here the cache keeps
+rows by ``ttl`` (``coherence="ttl"``), or finds no ``syncprov`` on the server.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def base(admin: ldap3.Connection, subtree: Callable[[str], str]) -> str:
 
 def test_hits_and_writes_drop_rows_by_key(make_rt: Callable[..., Realtime], base: str) -> None:
     rt = make_rt({"peers": f'ldap,"{base}",peers'}, base)
-    cache = RealtimeCache({"peers": CachePolicy(ttl=math.inf)}).attach(rt)
+    cache = RealtimeCache({"peers": CachePolicy(ttl=math.inf, coherence="ttl")}).attach(rt)
     try:
-        assert rt.capabilities("peers").change_feed == "none"
+        assert rt.capabilities("peers").change_feed == "poll"
         rt.store("peers", {"name": "alice", "host": "a"})
         rt.store("peers", {"name": "bob", "host": "b"})
         for _ in range(3):
@@ -62,7 +63,7 @@ def test_hits_and_writes_drop_rows_by_key(make_rt: Callable[..., Realtime], base
         assert rt.load("peers", name="bob") == {"name": "bob", "host": "b"}
         stats = cache.stats().family("peers")
         assert (stats.misses, stats.invalidations) == (3, 1)  # bob's row stayed
-        assert cache.stats().backends[0].feed == "none"
+        assert cache.stats().backends[0].feed == "none"  # coherence="ttl": the feed is unused
     finally:
         cache.detach(rt)
         cache.close()
@@ -103,6 +104,9 @@ def test_a_stopped_directory_still_serves_cached_rows(own_slapd: SlapdServer) ->
         rt
     )
     try:
+        # a server without syncprov: the feed covers nothing, rows live by their ttl
+        feed = rt.change_feeds("peers")[0][2]
+        assert feed is not None and feed.ready(["peers"]) == frozenset()
         rt.store("peers", {"name": "alice", "host": "a"})
         assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}
         clock.now += 61  # expired: the directory is asked, fails, and the row is answered

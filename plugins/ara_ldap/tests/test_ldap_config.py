@@ -103,18 +103,20 @@ def test_base_dn_from_extconfig() -> None:
 
 
 def test_the_package_needs_no_sql() -> None:
-    """Installing ara-ldap pulls ara-realtime (no extra) and ldap3; importing it loads no SQL."""
+    """Installing ara-ldap pulls ara-realtime (no extra), ldap3 and pyasn1 (which ldap3 needs
+    too; the change feed uses it directly); importing it loads no SQL."""
     requires = metadata.requires("ara-ldap") or []
     runtime = [r for r in requires if "extra ==" not in r]
     assert sorted(r.split(">")[0].split("<")[0].split("[")[0] for r in runtime) == [
         "ara-realtime",
         "ldap3",
+        "pyasn1",
     ], runtime
     assert all("[" not in r for r in runtime), "ara-realtime must be required without extras"
     core = [r for r in metadata.requires("ara-realtime") or [] if "extra ==" not in r]
     assert not any("sqlalchemy" in r.lower() for r in core), core
     code = (
-        "import sys, ara_ldap.driver, ara_ldap.config, ara_ldap.pool;"
+        "import sys, ara_ldap.driver, ara_ldap.config, ara_ldap.pool, ara_ldap.changes;"
         "bad = [m for m in sys.modules if m.startswith(('ara_realtime.sql', 'sqlalchemy',"
         " 'psycopg', 'MySQLdb', 'pymysql'))];"
         "print(bad); sys.exit(1 if bad else 0)"

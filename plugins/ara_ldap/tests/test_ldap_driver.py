@@ -4,6 +4,8 @@ entries, the shipped schema's two forms."""
 from __future__ import annotations
 
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +15,7 @@ import ldap3
 import pytest
 
 from ara_ldap import schema_path
+from ara_ldap.driver import LdapConnection
 from ara_realtime import BackendError, ConfigError, QueryError, Realtime
 from ara_testservers.servers import ServerError
 from ara_testservers.slapd import SlapdServer
@@ -183,6 +186,23 @@ def test_a_stalled_server_is_a_backend_error_within_the_timeouts(
         private_slapd.resume()
         rt.close()
         fresh.close()
+
+
+def test_connections_are_reset_when_closed(private_slapd: SlapdServer) -> None:
+    """SO_LINGER 0 from the start: however a connection is closed (ldap3 closes one a request
+    timed out on), a request still unsent on a path that drops packets is discarded, never
+    delivered after the caller was told it failed (test_ldap_replicas.py's netcut tests)."""
+    rt = _private_rt(private_slapd, pool_size="2")
+    try:
+        rt.store("peers", {"name": "a"})
+        (backend,) = rt._backends.values()
+        conn = backend.connection
+        assert isinstance(conn, LdapConnection)
+        (idle,) = conn.pool._idle
+        linger = idle.socket.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)
+        assert struct.unpack("ii", linger) == (1, 0)
+    finally:
+        rt.close()
 
 
 def test_the_pool_bounds_waiting_for_a_connection(private_slapd: SlapdServer) -> None:

@@ -301,9 +301,14 @@ class SlapdServer(Server):
             self._launch()
 
     def pause(self) -> None:
-        """Freeze the server (SIGSTOP): connections stay open but nothing answers."""
+        """Freeze the server (SIGSTOP): connections stay open but nothing answers.
+
+        Returns once every thread is stopped: ``kill`` only queues the signal, and a thread
+        still running could answer a request sent right after.
+        """
         if self.pid is not None:
             os.kill(self.pid, signal.SIGSTOP)
+            _wait_stopped(self.pid)
 
     def resume(self) -> None:
         """Undo :meth:`pause`."""
@@ -321,3 +326,19 @@ class SlapdServer(Server):
     def settings(self) -> dict[str, str]:
         """``res_ldap.conf`` ``[_general]`` settings reaching this server as its root DN."""
         return {"url": self.url(), "user": self.root_dn, "pass": self.password}
+
+
+def _wait_stopped(pid: int, timeout: float = 5.0) -> None:
+    """Wait until every thread of ``pid`` is stopped (state ``T``), or it exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):  # a thread that exited meanwhile
+                continue
+        if all(state in ("T", "t", "Z", "X") for state in states):
+            return
+        time.sleep(0.001)
+    raise ServerError(f"slapd (pid {pid}) did not stop within {timeout:g} s of SIGSTOP")

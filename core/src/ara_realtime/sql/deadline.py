@@ -28,6 +28,7 @@ import math
 import os
 import socket
 import stat
+import struct
 import threading
 import time
 import weakref
@@ -210,8 +211,19 @@ def _timed_out(label: str, setting: str, timeout: float) -> TimedOut:
     return TimedOut(f"{label}: no answer within {setting} = {timeout:g} s (connection closed)")
 
 
+#: SO_LINGER on, zero seconds: closing the socket aborts the connection (RST) and drops what
+#: is still unsent, instead of delivering it whenever the path carries packets again.
+_ABORT_ON_CLOSE = struct.pack("ii", 1, 0)
+
+
 def _cut(fd: int, dev: int, ino: int) -> bool:
-    """Shut down the socket ``fd`` if it is still the one with ``dev``/``ino``."""
+    """Shut down the socket ``fd`` if it is still the one with ``dev``/``ino``.
+
+    Its closing (by the library, once the call returned) then aborts the connection: a
+    request still waiting to be sent over a path that drops packets (or resent by TCP) never
+    reaches the server after the caller was told it failed, where it could overwrite a later
+    write that did succeed.
+    """
     try:
         dup = os.dup(fd)
     except OSError:
@@ -222,6 +234,8 @@ def _cut(fd: int, dev: int, ino: int) -> bool:
             return False  # the library closed it and the number was reused
         with socket.socket(fileno=dup) as sock:  # owns (and closes) the duplicate only
             dup = -1
+            with contextlib.suppress(OSError):  # (a socket type without lingering)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT_ON_CLOSE)
             sock.shutdown(socket.SHUT_RDWR)
         return True
     except OSError:

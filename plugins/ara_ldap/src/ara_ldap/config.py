@@ -1,7 +1,11 @@
 """``res_ldap.conf``: Asterisk's settings and table sections, plus what Asterisk lacks.
 
 ``[_general]`` holds the connection (``url``, or ``host``/``port``; ``user``, ``pass``,
-``version``/``protocol``, ``basedn``) and ara-ldap's own keys (TLS, timeouts, pool). Any other
+``version``/``protocol``, ``basedn``) and ara-ldap's own keys (TLS, timeouts, pool). ``url``
+may list several servers separated by spaces or commas (as OpenLDAP's ``ldap_initialize``
+takes them): requests go to the first that answers. ``write_url`` (ara-ldap's) names where
+writes go, e.g. a replica's provider; without it they go where reads go and a referral to
+another listed server is followed. Any other
 ``[_general]`` key is, as in Asterisk, an ``asterisk_name = ldapAttribute`` mapping for every
 table, and its ``additionalFilter`` is added to every table's filter. Every other section is
 a table: mappings in order, ``additionalFilter``, and for ``store`` the ``objectClasses`` and
@@ -41,6 +45,7 @@ STATIC_SECTION = "config"
 GENERAL_KEYS = frozenset(
     {
         "url",
+        "write_url",
         "host",
         "port",
         "user",
@@ -138,9 +143,15 @@ class TableSection:
 
 @dataclass(frozen=True)
 class Settings:
-    """The connection settings of one database (base DN), and its table sections."""
+    """The connection settings of one database (base DN), and its table sections.
+
+    ``urls``: the servers, tried in order; ``url``: them as one text (for labels).
+    ``write_urls``: where writes go (empty: where reads go).
+    """
 
     url: str
+    urls: tuple[str, ...]
+    write_urls: tuple[str, ...]
     user: str | None
     password: str | None
     basedn: str
@@ -240,16 +251,16 @@ def _settings(
 
     url = get("url")
     if url:
-        url = url.rstrip("/")  # ldap3 refuses ldap://host:port/ (trailing slash)
-        if not re.fullmatch(r"ldaps?://[^/\s]+", url):
-            raise where("url").error(f"url must be ldap://host[:port] or ldaps://..., got {url!r}")
-        _check_host_port(url.split("://", 1)[1], where("url"), "url")
+        urls = _urls("url", url, where("url"))
     else:
         host = get("host") or "localhost"
         port = get("port", "389") or "389"
         _number("port", port, where("port"), integer=True, low=1)
         _check_host_port(f"{host}:{port}", where("host"), "host")
-        url = f"ldap://{host}:{port}"
+        urls = [f"ldap://{host}:{port}"]
+    url = " ".join(urls)
+    write_url = get("write_url")
+    write_urls = _urls("write_url", write_url, where("write_url")) if write_url else []
     version = get("version") or get("protocol") or "3"
     if version.strip() != "3":
         key = "version" if "version" in general else "protocol"
@@ -259,7 +270,7 @@ def _settings(
     if user is not None and password is None:
         password = "asterisk"  # noqa: S105  (Asterisk's default when a user is given)
     starttls = _bool("starttls", get("starttls", "no") or "no", where("starttls"))
-    if starttls and url.startswith("ldaps://"):
+    if starttls and any(u.startswith("ldaps://") for u in (*urls, *write_urls)):
         raise where("starttls").error("starttls = yes needs an ldap:// url, not ldaps://")
     cafile = get("cafile") or None
     if cafile is not None and not Path(cafile).is_file():
@@ -269,6 +280,8 @@ def _settings(
     )
     return Settings(
         url=url,
+        urls=tuple(urls),
+        write_urls=tuple(write_urls),
         user=user,
         password=password,
         basedn=get("basedn", "") or "",
@@ -338,6 +351,25 @@ def _check_host_port(netloc: str, where: Where, key: str) -> None:
         raise where.error(f"{key}: {netloc!r} is not host[:port]")
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise where.error(f"{key}: the port must be a number from 1 to 65535, got {port!r}")
+
+
+def _split_urls(text: str) -> list[str]:
+    return [u.rstrip("/") for u in re.split(r"[\s,]+", text.strip()) if u]
+
+
+def _urls(key: str, text: str, where: Where) -> list[str]:
+    """One or several ``ldap://host[:port]``/``ldaps://`` URLs, in order, none twice."""
+    out: list[str] = []
+    for url in _split_urls(text):  # ldap3 refuses ldap://host:port/ (trailing slash)
+        if not re.fullmatch(r"ldaps?://[^/\s]+", url):
+            raise where.error(f"{key} must be ldap://host[:port] or ldaps://..., got {url!r}")
+        if url in out:
+            raise where.error(f"{key} lists {url!r} twice")
+        _check_host_port(url.split("://", 1)[1], where, key)
+        out.append(url)
+    if not out:
+        raise where.error(f"{key} is empty")
+    return out
 
 
 def base_dn(database: str) -> str:

@@ -22,15 +22,18 @@ from typing import Any
 import ldap3
 
 from ara_realtime import BackendError, Capabilities, ConfigError, QueryError
+from ara_realtime.changes import ChangeFeed
 from ara_realtime.conditions import Condition
 from ara_realtime.datatypes import Requirement, Row, StaticRow
 from ara_realtime.driver import Connection, ConnectionDriver
 
+from .changes import LdapChangeFeed
 from .config import STATIC_SECTION, Settings, base_dn, read_settings
 from .filters import escape_rdn, escape_value, matcher, number, prefilter
 from .pool import Found, Pool, ServerRefused
 from .schema import AttributeInfo, parse_attribute_types
 from .tables import CONTAINER_ATTRIBUTES, Column, Table, from_container, from_section
+from .writes import Writes
 
 __all__ = ["CAPABILITIES", "LdapConnection", "driver"]
 
@@ -45,9 +48,11 @@ _NOTES = {
         "require checks columns against the directory's schema; it cannot create attribute "
         "types, so tables are res_ldap.conf sections or araTable entries"
     ),
+    "change_feed": "an RFC 4533 sync search (refreshOnly) polled with its cookie on the server "
+    "reads go to; needs OpenLDAP's syncprov overlay there",
 }
 #: Every operation; exact matching and code-point order (checked on the client).
-CAPABILITIES = Capabilities.full(notes=_NOTES)
+CAPABILITIES = Capabilities.full(change_feed="poll", notes=_NOTES)
 
 #: Result codes that are the caller's mistake (the same request fails on any server).
 _QUERY_CODES = frozenset({16, 17, 18, 19, 20, 21, 34, 64, 65, 66, 67, 68, 69})
@@ -99,6 +104,7 @@ class LdapConnection(Connection):
         self.settings = settings
         self.label = f"ldap {settings.url} base {self.base!r}"
         self.pool = Pool(settings, self.label)
+        self.writes = Writes(settings, self.label, self.pool)
         self._tables: dict[str, Table] = {}
         self._types: dict[str, AttributeInfo] | None = None
         self._lock = threading.RLock()
@@ -118,6 +124,11 @@ class LdapConnection(Connection):
 
     def close(self) -> None:
         self.pool.close()
+        self.writes.close()
+
+    def change_feed(self) -> ChangeFeed:
+        """Changes by a polled sync search on the server reads go to (:mod:`.changes`)."""
+        return LdapChangeFeed(self)
 
     def status(self) -> Mapping[str, Any]:
         """The server's name and version from its root DSE (a round trip) and the pool."""
@@ -139,7 +150,16 @@ class LdapConnection(Connection):
         server = (
             " ".join(w for w in words if w) or f"LDAP server (protocol versions {versions or '?'})"
         )
-        return {"server": server, "detail": self.label, "pools": {"ldap": self.pool.status()}}
+        pools = {"ldap": self.pool.status()}
+        pools.update((name, pool.status()) for name, pool in self.writes.pools())
+        out = [
+            f"{url}: {reason}"
+            for pool in (self.pool, *(p for _, p in self.writes.pools()))
+            for url, up, reason in pool.statuses()
+            if not up
+        ]
+        detail = f"{self.label}; servers out: {'; '.join(out)}" if out else self.label
+        return {"server": server, "detail": detail, "pools": pools}
 
     # -- errors -------------------------------------------------------------------------
 
@@ -273,10 +293,11 @@ class LdapConnection(Connection):
         *,
         size_limit: int = 0,
         enough: Callable[[list[dict[str, Any]]], bool] | None = None,
+        pool: Pool | None = None,
     ) -> Found:
         self._check_size(family, table.name, len(search_filter.encode("utf-8")))
         try:
-            return self.pool.search(
+            return (pool or self.pool).search(
                 table.base,
                 table.scope,
                 search_filter,
@@ -304,8 +325,10 @@ class LdapConnection(Connection):
         conds: tuple[Condition, ...],
         *,
         first: bool = False,
+        pool: Pool | None = None,
     ) -> list[tuple[str, Values]]:
-        """``(dn, values)`` of the entries matching every condition exactly."""
+        """``(dn, values)`` of the entries matching every condition exactly (searched in
+        ``pool``: the read pool by default; writes find their entries where they write)."""
         search_filter, checks, exact = self._plan(table, conds, family)
 
         def good(values: Values) -> bool:
@@ -326,7 +349,9 @@ class LdapConnection(Connection):
             # candidate, or an exact server filter); only when the limit cut it short without
             # an exact match are the remaining candidates paged through
             limit = 1 if exact else _LOAD_PROBE
-            entries = self._search(table, family, search_filter, table.attributes, size_limit=limit)
+            entries = self._search(
+                table, family, search_filter, table.attributes, size_limit=limit, pool=pool
+            )
             self._collect(entries, good, out, first=True)
             if out or not entries.truncated:
                 return out
@@ -336,6 +361,7 @@ class LdapConnection(Connection):
             search_filter,
             table.attributes,
             enough=enough if first else None,
+            pool=pool,
         )
         self._collect(entries, good, out, first=first)
         return out
@@ -466,15 +492,13 @@ class LdapConnection(Connection):
             rdn_value, generated = uuid.uuid4().hex, True
             attrs[meta.rdn_attribute] = [rdn_value.encode("ascii")]
         dn = f"{meta.rdn_attribute}={escape_rdn(rdn_value)},{meta.base}"
-        attempts = [0]
 
         def add(conn: ldap3.Connection) -> Any:
-            attempts[0] += 1
             return conn.add(dn, list(meta.object_classes), attrs)  # type: ignore[no-untyped-call]
 
-        result = self.pool.write(add, f"add to table {meta.name!r}")
+        result = self.writes.write(add, f"add to table {meta.name!r}")
         code = result.get("result")
-        if code == 0 or (code == _ALREADY_EXISTS and generated and attempts[0] > 1):
+        if code == 0 or (code == _ALREADY_EXISTS and generated and result["resent"]):
             return 1  # (a retried add of our own unique name: the first one got through)
         if code == _ALREADY_EXISTS:
             raise QueryError(
@@ -510,12 +534,12 @@ class LdapConnection(Connection):
         }
         self._check_size(family, meta.name, sum(len(v.encode()) for _, v in encoded.values()))
         count = 0
-        for dn, _ in self._matching(meta, family, conds):
+        for dn, _ in self._matching(meta, family, conds, pool=self.writes.pool):
 
             def modify(conn: ldap3.Connection, dn: str = dn) -> Any:
                 return conn.modify(dn, changes)  # type: ignore[no-untyped-call]
 
-            result = self.pool.write(modify, f"modify in table {meta.name!r}")
+            result = self.writes.write(modify, f"modify in table {meta.name!r}")
             code = result.get("result")
             if code == 0:
                 count += 1
@@ -526,16 +550,14 @@ class LdapConnection(Connection):
     def destroy(self, family: str, table: str, conds: tuple[Condition, ...]) -> int:
         meta = self.table(table, family)
         count = 0
-        for dn, _ in self._matching(meta, family, conds):
-            attempts = [0]
+        for dn, _ in self._matching(meta, family, conds, pool=self.writes.pool):
 
-            def delete(conn: ldap3.Connection, dn: str = dn, attempts: list[int] = attempts) -> Any:
-                attempts[0] += 1
+            def delete(conn: ldap3.Connection, dn: str = dn) -> Any:
                 return conn.delete(dn)  # type: ignore[no-untyped-call]
 
-            result = self.pool.write(delete, f"delete from table {meta.name!r}")
+            result = self.writes.write(delete, f"delete from table {meta.name!r}")
             code = result.get("result")
-            if code == 0 or (code == _NO_SUCH_OBJECT and attempts[0] > 1):
+            if code == 0 or (code == _NO_SUCH_OBJECT and result["resent"]):
                 count += 1  # (gone on a retry: the first, unanswered delete got through)
             elif code != _NO_SUCH_OBJECT:
                 raise self._fail(result, f"delete from table {meta.name!r}", family, meta.name)

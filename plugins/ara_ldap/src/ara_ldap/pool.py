@@ -11,6 +11,10 @@ thrown away and the request is sent again on a new, freshly bound connection, at
 the caller's bound would be multiplied); neither is a request the server answered with an error.
 Anything but a caller's mistake becomes :class:`~ara_realtime.BackendError`, whose message
 names the server and the bind DN but never the password.
+
+With several servers listed (:mod:`ara_ldap.servers`), a new connection goes to the first one
+not taken out; a connection that cannot be opened or bound, or breaks, or a request without
+an answer in time, takes its server out, and a request sent again goes to the next one.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import ssl
+import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 import ldap3
@@ -30,6 +34,7 @@ from ldap3.core.exceptions import LDAPException
 from ara_realtime import BackendError
 
 from .config import Settings
+from .servers import Server, Servers
 
 __all__ = ["Found", "Pool", "Scope", "ServerRefused"]
 
@@ -70,24 +75,18 @@ def _timed_out(exc: BaseException) -> bool:
 
 
 class Pool:
-    """Connections to one directory server, bound as the configured user."""
+    """Connections to a directory server (the first healthy of ``urls``), bound as the
+    configured user."""
 
-    def __init__(self, settings: Settings, label: str) -> None:
+    def __init__(self, settings: Settings, label: str, urls: Sequence[str] = ()) -> None:
         self.settings = settings
         self.label = label
-        tls = None
-        url = settings.url
-        if url.startswith("ldaps://") or settings.starttls:
-            tls = ldap3.Tls(
-                validate=ssl.CERT_REQUIRED if settings.tls_verify else ssl.CERT_NONE,
-                ca_certs_file=settings.cafile,
-            )
-        self._server = ldap3.Server(
-            url,
-            use_ssl=url.startswith("ldaps://"),
-            tls=tls,
-            get_info=ldap3.NONE,
-            connect_timeout=settings.connect_timeout,
+        self.servers = Servers(
+            urls or settings.urls,
+            settings,
+            label,
+            probe=self._probe,
+            came_back=self._came_back,
         )
         self._idle: list[ldap3.Connection] = []
         self._lock = threading.Lock()
@@ -102,9 +101,25 @@ class Pool:
     # -- connections ------------------------------------------------------------------
 
     def _open(self) -> ldap3.Connection:
+        """A bound connection to the first server that takes one (servers that cannot are
+        taken out, when there are others)."""
+        failed: list[str] = []
+        for server in self.servers.candidates():
+            try:
+                return self._connect(server)
+            except BackendError as exc:
+                if not self.servers.failover:
+                    raise
+                why = str(exc).removeprefix(f"{self.label}: ")
+                self.servers.take_out(server, why)
+                failed.append(f"{server.url}: {why}")
+        raise self.servers.none_left(failed)
+
+    def _connect(self, target: Server) -> ldap3.Connection:
         s = self.settings
+        label = f"{self.label} ({target.url})" if self.servers.failover else self.label
         conn = ldap3.Connection(
-            self._server,
+            target.server,
             user=s.user,
             password=s.password,
             client_strategy=ldap3.SYNC,  # one thread at a time (the pool): no copies
@@ -116,18 +131,17 @@ class Pool:
         )
         # ldap3 marks an address that refused a connection as unusable for a while: the
         # driver's own back-off decides instead (a server back after a restart is used at once)
-        self._server.reset_availability()
+        target.server.reset_availability()
         try:
             conn.open(read_server_info=False)
+            _abort_on_close(conn.socket)
             conn.socket.settimeout(s.bind_timeout)
             if s.starttls and not conn.start_tls(read_server_info=False):
-                raise BackendError(f"{self.label}: StartTLS refused: {conn.last_error}")
+                raise BackendError(f"{label}: StartTLS refused: {conn.last_error}")
             if not conn.bind(read_server_info=False):
                 result = conn.result
                 who = s.user or "anonymous"
-                raise BackendError(
-                    f"{self.label}: bind as {who} refused: {result.get('description')}"
-                )
+                raise BackendError(f"{label}: bind as {who} refused: {result.get('description')}")
             conn.socket.settimeout(s.timeout)
         except BackendError:
             _quietly_unbind(conn)
@@ -135,8 +149,49 @@ class Pool:
         except (LDAPException, OSError) as exc:
             _quietly_unbind(conn)
             what = "timed out" if _timed_out(exc) else f"{type(exc).__name__}: {exc}"
-            raise BackendError(f"{self.label}: cannot connect: {what}") from exc
+            raise BackendError(f"{label}: cannot connect: {what}") from exc
         return conn
+
+    def _probe(self, target: Server) -> None:
+        """Open, bind and read the root DSE: ``BackendError`` unless ``target`` answers."""
+        conn = self._connect(target)
+        try:
+            ok = conn.search(
+                "", "(objectClass=*)", ldap3.BASE, attributes=["1.1"], time_limit=self.time_limit
+            )
+            if not ok:
+                raise BackendError(f"{target.url}: root DSE: {conn.result.get('description')}")
+        except (LDAPException, OSError) as exc:
+            raise BackendError(f"{target.url}: probe: {type(exc).__name__}: {exc}") from None
+        finally:
+            _quietly_unbind(conn)
+
+    def _came_back(self, target: Server) -> None:
+        """Close idle connections to servers listed after ``target``: requests return to it."""
+        later = {id(s.server) for s in self.servers.after(target)}
+        with self._lock:
+            drop = [c for c in self._idle if id(c.server) in later]
+            self._idle = [c for c in self._idle if id(c.server) not in later]
+        for conn in drop:
+            _quietly_unbind(conn)
+
+    def _failed(self, conn: ldap3.Connection, reason: str) -> None:
+        """A request on ``conn`` failed as a server failure: take its server out (with its
+        idle connections), when there are others."""
+        target = self.servers.of(conn.server)
+        if target is None or not self.servers.failover:
+            return
+        self.servers.take_out(target, reason)
+        with self._lock:
+            drop = [c for c in self._idle if c.server is target.server]
+            self._idle = [c for c in self._idle if c.server is not target.server]
+        for idle in drop:
+            _quietly_unbind(idle)
+
+    def current_url(self) -> str | None:
+        """The server new connections go to now (``None``: every one is out)."""
+        found = self.servers.current()
+        return found.url if found is not None else None
 
     def _borrow(self) -> ldap3.Connection:
         if not self._slots.acquire(timeout=self.settings.pool_timeout):
@@ -164,7 +219,10 @@ class Pool:
                 if healthy and not self._closed and not conn.closed:
                     self._idle.append(conn)
                     return
-            _quietly_unbind(conn)
+            if healthy:
+                _quietly_unbind(conn)
+            else:
+                _abort(conn)
         finally:
             self._slots.release()
 
@@ -186,6 +244,7 @@ class Pool:
     def close(self) -> None:
         """Unbind every idle connection (borrowed ones are unbound when given back)."""
         self._closed = True
+        self.servers.close()
         self._drop_idle()
 
     # -- requests ---------------------------------------------------------------------
@@ -206,13 +265,15 @@ class Pool:
                 healthy = exc.result.get("result") not in _GONE
                 if healthy:
                     raise  # the server's answer: the caller decides what it means
+                self._failed(conn, f"{what}: {exc}")
                 if attempt + 1 == attempts:
                     raise BackendError(f"{self.label}: {what}: {exc}") from exc
                 self._drop_idle()
                 log.info("%s: %s: server unavailable, reconnecting", self.label, what)
             except (LDAPException, OSError) as exc:
+                why = "timed out" if _timed_out(exc) else f"{type(exc).__name__}: {exc}"
+                self._failed(conn, f"{what}: {why}")
                 if _timed_out(exc) or attempt + 1 == attempts:
-                    why = "timed out" if _timed_out(exc) else f"{type(exc).__name__}: {exc}"
                     raise BackendError(f"{self.label}: {what}: {why}") from exc
                 log.info("%s: %s: connection lost (%s), reconnecting", self.label, what, exc)
                 self._drop_idle()  # after a server restart every idle connection is stale
@@ -289,16 +350,59 @@ class Pool:
         return self.run(request, f"search under {base!r}")
 
     def write(self, call: Callable[[ldap3.Connection], Any], what: str) -> dict[str, Any]:
-        """One write (add, modify, delete); the result dict, even when it is an error."""
+        """One write (add, modify, delete); the result dict, even when it is an error.
+
+        ``resent`` in the result is True when the request had to be sent again after a
+        connection broke under it: the first one may have been applied (so "already exists"
+        after an add, or "no such object" after a delete, may be that first one's doing).
+        """
+        sent = 0
 
         def request(conn: ldap3.Connection) -> dict[str, Any]:
+            nonlocal sent
+            sent += 1
             call(conn)
             result = conn.result
             if result["result"] in _GONE:
                 raise ServerRefused(result)
             return dict(result)
 
-        return self.run(request, what)
+        result = self.run(request, what)
+        result["resent"] = sent > 1
+        return result
+
+    def statuses(self) -> list[tuple[str, bool, str | None]]:
+        """``(url, up, reason)`` of every listed server, in order."""
+        return [(s.url, s.up, s.reason) for s in self.servers.all]
+
+
+#: SO_LINGER on, zero seconds: closing the socket resets the connection and drops what is
+#: still unsent.
+_LINGER_ZERO = struct.pack("ii", 1, 0)
+
+
+def _abort_on_close(sock: socket.socket | None) -> None:
+    """Make every close of ``sock`` an abort (SO_LINGER 0), set when it is opened: ldap3 itself
+    closes a socket a request timed out on, and a normal close would leave the unanswered
+    request in the kernel, resent by TCP until a cut path carries packets again, and applied
+    after the caller was told it failed (overwriting a later write that succeeded). Nothing
+    else is lost: a request whose answer came was delivered whole, and an unbind dropped is
+    one the server no longer needs."""
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+
+
+def _abort(conn: ldap3.Connection) -> None:
+    """Close a connection a request failed on at once (a reset, see :func:`_abort_on_close`).
+    No unbind: it would wait behind that request."""
+    sock = conn.socket
+    if sock is None:
+        return
+    _abort_on_close(sock)
+    with contextlib.suppress(OSError):
+        sock.close()
+    conn.closed = True
 
 
 def _quietly_unbind(conn: ldap3.Connection) -> None:
