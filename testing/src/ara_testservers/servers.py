@@ -48,7 +48,10 @@ def free_port() -> int:
 
 
 def _run(cmd: list[str], what: str, **kw: object) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
+    except subprocess.TimeoutExpired as exc:
+        raise ServerError(f"{what} did not finish within {exc.timeout:g} s") from None
     if proc.returncode != 0:
         raise ServerError(
             f"{what} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout}"
@@ -294,12 +297,17 @@ class PostgresServer(Server):
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
                 f"unix_socket_directories = '{self.run}'\nfsync = off\n"
                 "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
+                + self.extra_conf()
             )
         self._launch()
         self.psql(
             f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' CREATEDB",
             f"CREATE DATABASE {DATABASE} OWNER {USER}",
         )
+
+    def extra_conf(self) -> str:
+        """Lines appended to ``postgresql.conf`` after the defaults above (they win)."""
+        return ""
 
     def _launch(self) -> None:
         _run(
@@ -319,8 +327,16 @@ class PostgresServer(Server):
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         _wait_port(self.port, 30, "postgres", self._alive)
 
-    def psql(self, *statements: str, database: str = "postgres", user: str = "postgres") -> str:
-        """Run SQL over the socket (as the superuser by default); returns psql's output."""
+    def psql(
+        self,
+        *statements: str,
+        database: str = "postgres",
+        user: str = "postgres",
+        timeout: float = 120.0,
+    ) -> str:
+        """Run SQL over the socket (as the superuser by default); returns psql's output.
+
+        Each statement may take ``timeout`` seconds (then ``ServerError``)."""
         out = ""
         for sql in statements:
             out += _run(
@@ -341,6 +357,7 @@ class PostgresServer(Server):
                     sql,
                 ),
                 "psql",
+                timeout=timeout,
             )
         return out
 
