@@ -32,11 +32,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from .faultmatrix import CONNECT_TIMEOUT, FAULT_KINDS, QUERY_TIMEOUT, NotApplicable
 from .faults import NetPath, netns_unavailable
@@ -68,7 +66,7 @@ class PgNode(PostgresServer):
         self.role = "primary"
 
     def __repr__(self) -> str:
-        return f"<PgNode {self.name} {self.role} 127.0.0.1:{self.port} pid={self.pid}>"
+        return f"<PgNode {self.name} {self.role} {self.host}:{self.port} pid={self.pid}>"
 
     def extra_conf(self) -> str:
         commit = "remote_apply" if self.synchronous else "on"
@@ -79,10 +77,11 @@ class PgNode(PostgresServer):
         # configuration files, which pg_basebackup and pg_rewind copy from the other node
         options = (
             f"-c port={self.port} -c unix_socket_directories={self.run} "
-            "-c listen_addresses=127.0.0.1"
+            f"-c listen_addresses={self.host}"
         )
         _run(
-            self._as_postgres(
+            self.launch_prefix
+            + self._as_postgres(
                 str(self.bin / "pg_ctl"),
                 "-D",
                 str(self.data),
@@ -98,7 +97,7 @@ class PgNode(PostgresServer):
             f"pg_ctl start ({self.name})",
         )
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        _wait_port(self.port, 30, f"postgres {self.name}", self._alive)
+        _wait_port(self.port, 30, f"postgres {self.name}", self._alive, self.host)
 
     def conninfo(self, dbname: str = "postgres") -> str:
         """libpq connection string reaching this node as the superuser over its socket."""
@@ -134,24 +133,6 @@ class PgNode(PostgresServer):
         )
         self.role = "standby"
         self._launch()
-
-    def kill(self) -> None:
-        """SIGKILL every process of the node (a crash), and wait until they are gone."""
-        pids = self.processes()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while any(_running(pid) for pid in pids):
-            if time.monotonic() > deadline:
-                raise ServerError(f"{self.name} survived SIGKILL")
-            time.sleep(0.02)
-        # the postmaster was pg_ctl's child: init reaps it, and until then its PID exists, so
-        # a new postmaster (or pg_rewind's crash recovery) would take the lock file for a live
-        # server's. The server is dead: its lock files are stale.
-        (self.data / "postmaster.pid").unlink(missing_ok=True)
-        (self.run / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
-        self.pid = None
 
     def promote(self) -> None:
         _run(
@@ -234,15 +215,6 @@ class LagProbe:
     @property
     def max_lag_s(self) -> float:
         return max((lag for _, lag in self.samples), default=0.0)
-
-
-def _running(pid: int) -> bool:
-    """True unless the process is gone or a zombie (dead, not yet reaped)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 class PgCluster:

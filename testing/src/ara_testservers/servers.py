@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 __all__ = [
     "DEBIAN_PACKAGES",
@@ -86,12 +87,22 @@ class Server:
         self.base.chmod(0o755)
         self.port = free_port()
         self.pid: int | None = None
+        #: the address it listens on, and what its start command runs under (in_netns)
+        self.host = "127.0.0.1"
+        self.launch_prefix: list[str] = []
         self.user = USER
         self.password = PASSWORD
         self.database = DATABASE
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} 127.0.0.1:{self.port} pid={self.pid}>"
+        return f"<{type(self).__name__} {self.host}:{self.port} pid={self.pid}>"
+
+    def in_netns(self, ns: Any) -> None:
+        """Run inside network namespace ``ns`` (a :class:`~ara_testservers.faults.Netns`),
+        listening on its address, which clients here reach over a path ``ns.cut()`` cuts.
+        Call it before :meth:`start`."""
+        self.host = ns.host
+        self.launch_prefix = ns.prefix()
 
     def __enter__(self) -> Server:
         self.start()
@@ -162,6 +173,24 @@ class Server:
                     os.kill(pid, signal.SIGSTOP)
                 stopped.add(pid)
 
+    def kill(self) -> None:
+        """A crash: SIGKILL every process of the server, and wait until they are dead."""
+        pids = self.processes()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(_running(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                raise ServerError(f"{self!r} survived SIGKILL")
+            time.sleep(0.02)
+        self._reap()
+        self._remove_stale_locks()
+        self.pid = None
+
+    def _remove_stale_locks(self) -> None:
+        """Remove what a killed server leaves that would stop it from starting again."""
+
     def thaw(self) -> None:
         """Resume a frozen server (SIGCONT to every process; harmless if it runs)."""
         for pid in self.processes():
@@ -225,12 +254,23 @@ class Server:
         raise NotImplementedError
 
 
-def _wait_port(port: int, timeout: float, what: str, alive: object) -> None:
+def _running(pid: int) -> bool:
+    """True unless the process is gone or a zombie (dead, not yet reaped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _wait_port(
+    port: int, timeout: float, what: str, alive: object, host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:
             s.settimeout(0.2)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         if callable(alive) and not alive():
             raise ServerError(f"{what} exited during start-up")
@@ -294,7 +334,7 @@ class PostgresServer(Server):
         )
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
+                f"listen_addresses = '{self.host}'\nport = {self.port}\n"
                 f"unix_socket_directories = '{self.run}'\nfsync = off\n"
                 "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
                 + self.extra_conf()
@@ -311,7 +351,8 @@ class PostgresServer(Server):
 
     def _launch(self) -> None:
         _run(
-            self._as_postgres(
+            self.launch_prefix
+            + self._as_postgres(
                 str(self.bin / "pg_ctl"),
                 "-D",
                 str(self.data),
@@ -325,7 +366,14 @@ class PostgresServer(Server):
             "pg_ctl start",
         )
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        _wait_port(self.port, 30, "postgres", self._alive)
+        _wait_port(self.port, 30, "postgres", self._alive, self.host)
+
+    def _remove_stale_locks(self) -> None:
+        # the postmaster was pg_ctl's child: init reaps it, and until then its PID exists, so
+        # a new postmaster (or pg_rewind's crash recovery) would take the lock files for a live
+        # server's. The server is dead: they are stale.
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        (self.run / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
 
     def psql(
         self,
@@ -363,14 +411,14 @@ class PostgresServer(Server):
 
     def url(self, driver: str = "psycopg", database: str | None = None) -> str:
         return (
-            f"postgresql+{driver}://{USER}:{PASSWORD}@127.0.0.1:{self.port}/"
+            f"postgresql+{driver}://{USER}:{PASSWORD}@{self.host}:{self.port}/"
             f"{database or self.database}"
         )
 
     def settings(self, database: str | None = None) -> dict[str, str]:
         """res_pgsql.conf-style settings reaching this server."""
         return {
-            "hostname": "127.0.0.1",
+            "hostname": self.host,
             "port": str(self.port),
             "dbname": database or self.database,
             "user": USER,
@@ -422,13 +470,14 @@ class MariaDBServer(Server):
         log = (self.base / "mariadb.err").open("ab")
         proc = subprocess.Popen(
             [
+                *self.launch_prefix,
                 binary,
                 "--no-defaults",
                 f"--datadir={self.data}",
                 f"--tmpdir={self.tmp}",
                 f"--socket={self.sock}",
                 f"--port={self.port}",
-                "--bind-address=127.0.0.1",
+                f"--bind-address={self.host}",
                 f"--pid-file={self.base / 'mysqld.pid'}",
                 f"--log-error={self.base / 'mariadb.err'}",
                 "--user=root",
@@ -445,7 +494,7 @@ class MariaDBServer(Server):
         log.close()
         self._proc = proc
         self.pid = proc.pid
-        _wait_port(self.port, 60, "mariadbd", self._alive)
+        _wait_port(self.port, 60, "mariadbd", self._alive, self.host)
 
     def sql(self, statements: str, database: str | None = None) -> str:
         """Run SQL as root over the socket; returns the client's output."""
@@ -456,14 +505,14 @@ class MariaDBServer(Server):
 
     def url(self, driver: str = "mysqldb", database: str | None = None) -> str:
         return (
-            f"mysql+{driver}://{USER}:{PASSWORD}@127.0.0.1:{self.port}/"
+            f"mysql+{driver}://{USER}:{PASSWORD}@{self.host}:{self.port}/"
             f"{database or self.database}?charset=utf8mb4"
         )
 
     def settings(self, database: str | None = None) -> dict[str, str]:
         """res_config_mysql.conf-style settings reaching this server."""
         return {
-            "dbhost": "127.0.0.1",
+            "dbhost": self.host,
             "dbport": str(self.port),
             "dbname": database or self.database,
             "dbuser": USER,
