@@ -87,7 +87,7 @@ def test_bad_host_settings_name_the_line(
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PgCluster]:
-    made = PgCluster(synchronous=True)
+    made = PgCluster(synchronous=True, paths=False)  # no cut here: no namespaces
     made.start()
     try:
         yield made
@@ -97,9 +97,7 @@ def cluster() -> Iterator[PgCluster]:
 
 def _realtime(cluster: PgCluster, order: list[PgNode], **settings: str) -> Realtime:
     table = cluster.new_table()
-    s = cluster.settings(direct=True, **settings)
-    s["hostname"] = ",".join("127.0.0.1" for _ in order)
-    s["port"] = ",".join(str(n.port) for n in order)
+    s = cluster.settings(order=order, **settings)
     return Realtime({"peers": f"pgsql,c,{table}"}, {"pgsql": {"c": s}})
 
 

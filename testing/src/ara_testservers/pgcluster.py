@@ -1,10 +1,10 @@
 """A PostgreSQL primary and a streaming standby on loopback, and what a failover manager does.
 
 :class:`PgCluster` starts node ``pg1`` as the primary (``initdb``), makes ``pg2`` its hot standby
-with ``pg_basebackup`` (streaming replication over the primary's Unix socket), and reaches both
-through a :class:`~ara_testservers.faults.NetPath` each when network namespaces are available,
-so the client's path to one node can be cut. Clients get libpq's host list of both nodes
-(:meth:`PgCluster.settings`).
+with ``pg_basebackup`` (streaming replication over the primary's Unix socket). Each node runs
+in a network namespace of its own (:class:`~ara_testservers.faults.Netns`) when namespaces are
+available, so the clients' path to one node can be cut while replication goes on. Clients get
+libpq's host list of both nodes (:meth:`PgCluster.settings`).
 
 Replication is synchronous (``synchronous_standby_names = '*'``, ``synchronous_commit =
 remote_apply``: a commit returns once the standby has applied it, so a read there sees it) or
@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator
 
 from .faultmatrix import CONNECT_TIMEOUT, FAULT_KINDS, QUERY_TIMEOUT, NotApplicable
-from .faults import NetPath, netns_unavailable
+from .faults import Netns, netns_unavailable
 from .servers import PostgresServer, ServerError, _run, _wait_port
 
 __all__ = ["LagProbe", "PgCluster", "PgNode"]
@@ -228,7 +228,7 @@ class PgCluster:
         synchronous: bool = True,
         read_from: str = "primary",
         name: str | None = None,
-        paths: bool = True,
+        paths: bool = True,  # each node in a network namespace (when available)
     ) -> None:
         self.synchronous = synchronous
         self.with_paths = paths
@@ -245,7 +245,7 @@ class PgCluster:
             "the standby at once and the old primary rejoins by pg_rewind"
         )
         self.nodes_by_name: dict[str, PgNode] = {}
-        self.paths: dict[str, NetPath] = {}
+        self.nets: dict[str, Netns] = {}
         self._tables = 0
 
     def __repr__(self) -> str:
@@ -254,24 +254,25 @@ class PgCluster:
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        first = PgNode("pg1", self.synchronous)
-        self.nodes_by_name["pg1"] = first
+        for name in ("pg1", "pg2"):
+            node = self.nodes_by_name[name] = PgNode(name, self.synchronous)
+            if self.with_paths and netns_unavailable() is None:
+                self.nets[name] = Netns()
+                node.in_netns(self.nets[name])
+        first, second = self.nodes_by_name["pg1"], self.nodes_by_name["pg2"]
         first.start()
-        second = PgNode("pg2", self.synchronous)
-        self.nodes_by_name["pg2"] = second
         second.start_standby(first)
         self._sync(first, on=True)
         self.wait_streaming()
-        if self.with_paths and netns_unavailable() is None:
-            for name, node in self.nodes_by_name.items():
-                self.paths[name] = NetPath(node.port)
 
     def stop(self) -> None:
-        for path in self.paths.values():
-            path.close()
-        self.paths.clear()
-        for node in self.nodes_by_name.values():
-            node.close()
+        try:
+            for node in self.nodes_by_name.values():
+                node.close()
+        finally:
+            for net in self.nets.values():
+                net.close()
+            self.nets.clear()
 
     def __enter__(self) -> PgCluster:
         self.start()
@@ -351,20 +352,14 @@ class PgCluster:
 
     # -- what clients use ------------------------------------------------------------------
 
-    def settings(self, *, direct: bool = False, **extra: str) -> dict[str, str]:
-        """``res_pgsql.conf`` settings reaching both nodes (through their network paths,
-        unless ``direct`` or none exist), in a fixed order: libpq finds the primary."""
-        nodes = list(self.nodes_by_name.values())
-        if direct or not self.paths:
-            hosts = ["127.0.0.1"] * len(nodes)
-            ports = [str(n.port) for n in nodes]
-        else:
-            hosts = [self.paths[n.name].host for n in nodes]
-            ports = [str(self.paths[n.name].port) for n in nodes]
+    def settings(self, *, order: list[PgNode] | None = None, **extra: str) -> dict[str, str]:
+        """``res_pgsql.conf`` settings reaching the nodes in ``order`` (default: ``pg1``,
+        ``pg2``, whatever their roles: libpq finds the primary)."""
+        nodes = order if order is not None else list(self.nodes_by_name.values())
         first = nodes[0]
         return {
-            "hostname": ",".join(hosts),
-            "port": ",".join(ports),
+            "hostname": ",".join(n.host for n in nodes),
+            "port": ",".join(str(n.port) for n in nodes),
             "dbname": first.database,
             "user": first.user,
             "password": first.password,
@@ -418,9 +413,9 @@ class PgCluster:
             with target.frozen():
                 yield
         else:
-            path = self.paths.get(node)
-            if path is None:
-                why = netns_unavailable() or "the cluster was made without network paths"
+            net = self.nets.get(node)
+            if net is None:
+                why = netns_unavailable() or "the cluster was made without network namespaces"
                 raise NotApplicable(f"no network path to cut: {why}")
-            with path.down():
+            with net.down():
                 yield
