@@ -76,6 +76,7 @@ from ara_realtime import BackendError, Realtime
 from ara_realtime.errors import RealtimeError
 
 __all__ = [
+    "CALL_BOUND",
     "COLUMNS",
     "CONNECT_TIMEOUT",
     "FAMILY",
@@ -88,6 +89,7 @@ __all__ = [
     "Workload",
     "read_json",
     "run_fault",
+    "run_settings",
     "write_json",
 ]
 
@@ -100,10 +102,31 @@ COLUMNS = {"name": ("char", 40), "host": ("char", 40)}
 #: Driver settings the matrix runs with (seconds): a stalled node costs a call this long.
 QUERY_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 2
+#: How the matrix runs each cell: the fault lasts HOLD seconds; THREADS threads each make
+#: RATE rounds a second of one store, one update and one load.
+HOLD = 1.5
+THREADS = 2
+RATE = 20.0
+#: No call may take longer than this (seconds), whatever the fault: a new connection to each
+#: host of a list, a ping and a statement, each with its own bound, and slack.
+CALL_BOUND = 10.0
 #: Calls succeed again at most this many seconds after a fault ended (a node back, a path
 #: restored): a new connection (``connect_timeout``), one call that still hits a dead or
 #: stalled connection (``query_timeout``), and slack for a loaded 2-core machine.
 RECOVERY_BOUND = CONNECT_TIMEOUT + QUERY_TIMEOUT + 3.0
+
+
+def run_settings() -> dict[str, Any]:
+    """The matrix's own settings, as the results page shows them."""
+    return {
+        "hold_s": HOLD,
+        "threads": THREADS,
+        "rounds_per_s": RATE,
+        "query_timeout_s": QUERY_TIMEOUT,
+        "connect_timeout_s": CONNECT_TIMEOUT,
+        "recovery_bound_s": RECOVERY_BOUND,
+        "call_bound_s": CALL_BOUND,
+    }
 
 
 @runtime_checkable
@@ -392,6 +415,8 @@ class Result:
     failed_writes: int = 0
     #: failed calls whose error was not a BackendError (must be 0)
     misclassified: int = 0
+    #: the longest call, failed or not (seconds): every call is bounded
+    longest_call_s: float = 0.0
     #: seconds from the first failed read (write) to the first one that succeeded after the
     #: last failed one (0: none failed)
     read_outage_s: float = 0.0
@@ -417,12 +442,12 @@ def run_fault(
     kind: str,
     node: str | None = None,
     *,
-    hold: float = 2.0,
+    hold: float = HOLD,
     warmup: float = 0.5,
     tail: float = 1.0,
     max_wait: float = 60.0,
-    threads: int = 2,
-    rate: float = 20.0,
+    threads: int = THREADS,
+    rate: float = RATE,
 ) -> Result:
     """Run the workload on a fresh table of ``cluster``, fault ``node`` (default: the first)
     with ``kind`` for ``hold`` seconds, wait until calls succeed again (at most ``max_wait``
@@ -494,6 +519,7 @@ def _timing(result: Result, calls: Sequence[Call], t0: float, t1: float) -> None
     result.failed_reads = sum(1 for c in failed if not c.write)
     result.failed_writes = sum(1 for c in failed if c.write)
     result.misclassified = sum(1 for c in failed if c.misclassified)
+    result.longest_call_s = round(max((c.end - c.start for c in calls), default=0.0), 3)
     seen: dict[str, int] = {}
     for c in failed:
         key = c.error[:120]
