@@ -91,8 +91,15 @@ _RUNS: dict[str, Run] = {}
 def _start_runs(config: pytest.Config) -> None:
     """Start sqlite3 and memory by name, and the broken drivers, in the background, together."""
     where = Path(tempfile.mkdtemp(prefix="ara-suite-runs-"))
+    # The by-name runs of the built-in drivers are conformance runs of the test command: with
+    # ARA_CONFORMANCE_REPORT_DIR set (scripts/test sets it), their reports feed the matrix
+    # too. The broken drivers' never do.
+    report_dir = os.environ.get("ARA_CONFORMANCE_REPORT_DIR", "").strip()
+    matrix = ["--ara-report-dir", report_dir] if report_dir else []
     for name, args in BY_NAME.items():
-        _RUNS[name] = Run(name, [*_COMMON, *args], where / f"{name}.json", where / f"{name}.log")
+        _RUNS[name] = Run(
+            name, [*_COMMON, *args, *matrix], where / f"{name}.json", where / f"{name}.log"
+        )
     _RUNS["broken"] = Run(
         "broken",
         [*_COMMON, str(HERE / "broken" / "suite_broken.py")],
@@ -118,6 +125,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # other tests of the session (this machine has two cores).
     if not _RUNS and any("suite_runs" in getattr(i, "fixturenames", ()) for i in items):
         _start_runs(config)
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs (pytester) must not see this session's suite configuration (a report
+    directory would receive their made-up targets)."""
+    for key in [k for k in os.environ if k.startswith("ARA_CONFORMANCE_")]:
+        monkeypatch.delenv(key)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ driver for the reason it is broken. The runs happen in subprocesses started by c
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +95,18 @@ def test_broken_driver_is_caught_for_its_reason(broken: dict[str, Any], name: st
 
 def test_every_broken_driver_was_run(broken: dict[str, Any]) -> None:
     assert set(broken["targets"]) == set(CASES)
+
+
+def test_the_catalogue_is_documented() -> None:
+    """docs/conformance.md lists every broken driver, with the tests that catch it."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "conformance.md").read_text()
+    table = docs[docs.index("| broken driver | its defect | caught by |") :].split("\n\n")[0]
+    listed: dict[str, str] = {}
+    for line in table.splitlines()[2:]:
+        names, _defect, caught = (c.strip() for c in line.strip("|").split(" | "))
+        for name in names.split(", "):
+            listed[name] = caught
+    assert set(listed) == set(CASES), f"documented {sorted(listed)}, catalogue {sorted(CASES)}"
+    for name, case in CASES.items():
+        for test in case.fail:
+            assert f"`{test}" in listed[name], f"{name}: {test} is not in the docs' table"

@@ -114,3 +114,38 @@ def test_directory_target_removes_only_the_directory_it_made(tmp_path: Path) -> 
     assert made.workdir.name.startswith("ara-sqlite3-")
     made.close()
     assert not made.workdir.exists()
+
+
+class _PlainNames(MemoryTarget):
+    """A target using the names an author reaches for first (an outside author's
+    ``_settings`` broke every test with a TypeError)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings = {"anything": "x"}
+        self._lock = object()
+        self._plugins = self._caps = self._prefix = self._counter = "mine"
+
+    def _own(self) -> str:
+        return "mine"
+
+
+def test_a_subclass_may_use_any_name_but_the_reserved_prefix() -> None:
+    target = _PlainNames()
+    with target.open({"peers": PEERS}) as session:
+        assert session.rt.store("peers", {"name": "a"}) == 1
+        assert session.stored("peers") == [{"name": "a"}]
+    with pytest.raises(TypeError, match=r"_ara_settings: names starting with _ara_"):
+        type("Clash", (Target,), {"_ara_settings": lambda self: None})
+
+
+def test_the_subclassing_surface_is_documented() -> None:
+    """Every public method and attribute of Target and DirectoryTarget has a docstring and is
+    named, with its signature, in docs/conformance.md."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "conformance.md").read_text()
+    for cls in (Target, DirectoryTarget):
+        for name in vars(cls):
+            if name.startswith("_"):
+                continue
+            assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name} has no docstring"
+            assert f"`{name}" in docs, f"{cls.__name__}.{name} is not in docs/conformance.md"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ara_realtime import BackendError, ConfigError, QueryError, Realtime, hookimpl
-from ara_realtime.cache import CacheLimits, CachePolicy, RealtimeCache, cache_of
+from ara_realtime.cache import CacheLimits, CachePolicy, RealtimeCache, cache_of, uncached
 from ara_realtime.plugins import Plugins
 
 COLUMNS = {"name": ("char", 40), "host": ("char", 40), "port": ("integer4", 11)}
@@ -469,3 +469,18 @@ def test_a_closed_cache_starts_afresh_when_used(env: Env) -> None:
     reads = env.outage.reads
     assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}
     assert env.outage.reads == reads
+
+
+def test_uncached_reads_go_to_the_storage(env: Env) -> None:
+    rt, cache = env.cached(ttl=60, stale_if_error=600)
+    assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}
+    env.behind("UPDATE peers SET host = 'new' WHERE name = 'alice'")
+    with uncached():
+        assert rt.load("peers", name="alice") == {"name": "alice", "host": "new"}
+        assert rt.load_multi("peers", ("name", "alice")) == [{"name": "alice", "host": "new"}]
+        env.outage.down = True
+        with pytest.raises(BackendError):  # no cached row answers the error either
+            rt.load("peers", name="alice")
+    assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}  # nothing kept
+    stats = cache.stats().family("peers")
+    assert (stats.hits, stats.misses, stats.error_hits) == (1, 1, 0)

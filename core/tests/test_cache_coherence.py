@@ -281,3 +281,60 @@ def test_coherence_feed_keeps_nothing_a_feed_does_not_cover(sqlite_db: Path) -> 
     assert cache.stats().family("peers").misses == 3
     assert cache.stats().backends[0].tables == {"peers": "down"}
     rt.close()
+
+
+class _Outage:
+    """Makes the backend's reads fail (fault injection, inside the cache)."""
+
+    down = False
+
+    @hookimpl(wrapper=True)
+    def ara_load(self) -> Any:
+        if self.down:
+            raise BackendError("storage unreachable (injected)")
+        return (yield)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_outage_is_answered_until_ttl_plus_stale_if_error_after_the_read(
+    store_name: str,
+) -> None:
+    """The feed and the storage go down together (a database outage): the row read at 1000
+    stops being fresh at once, and answers the errors until 1000 + ttl + stale_if_error, not
+    stale_if_error after the feed dropped."""
+    feed, outage, clock = ControlledFeed(), _Outage(), _Clock()
+    plugins = Plugins()
+    plugins.add_plugin(FeedPlugin(feed))
+    plugins.add_plugin(outage)
+    rt = Realtime({"peers": f"memory,{store_name},peers"}, plugins=plugins)
+    rt.store("peers", {"name": "alice", "host": "a"})
+    cache = RealtimeCache({"peers": {"ttl": 60, "stale_if_error": 30}}, clock=clock).attach(rt)
+    try:
+        rt.load("peers", name="alice")
+        assert cache.wait_coherent(PATIENCE)
+        rt.load("peers", name="alice")  # read at 1000 while the feed listens: fresh until 1060
+        misses = _misses(cache)
+        clock.now = 1010
+        feed.refuse, outage.down = True, True
+        feed.events.put(BackendError("listener connection lost (injected)"))
+        eventually(lambda: cache.stats().backends[0].tables == {"peers": "down"}, "feed down")
+        for now in (1010.5, 1050, 1089):  # 1050: past the drop + stale_if_error
+            clock.now = now
+            assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}, now
+        clock.now = 1089.5  # within error_retry (1 s) of the last try: answered without one
+        assert rt.load("peers", name="alice") == {"name": "alice", "host": "a"}
+        stats = cache.stats().family("peers")
+        assert (stats.misses - misses, stats.error_hits) == (3, 4)  # 3 tries of the backend
+        clock.now = 1091  # past 1000 + 60 + 30
+        with pytest.raises(BackendError, match="injected"):
+            rt.load("peers", name="alice")
+    finally:
+        rt.close()
+        cache.close()

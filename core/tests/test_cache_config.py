@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,37 @@ def test_counters_are_written_for_the_cli(config_dir: Path, tmp_path: Path) -> N
     rt.close()
     cache.close()
     assert [p.name for p in stats_dir.glob("*.json")] == ["99999999-dead.json"]
+
+
+def test_realtime_close_removes_the_counters_file(config_dir: Path, tmp_path: Path) -> None:
+    """Closing the last connection a cache serves stops its thread and removes its file;
+    using the Realtime again brings both back (the counters were kept)."""
+    (config_dir / "realtime_cache.conf").write_text(
+        f"[general]\nstats_dir = {tmp_path / 'stats'}\nstats_interval = 0.05\n"
+        "[sippeers]\ncoherence = ttl\n"
+    )
+    rt = Realtime.from_config_dir(config_dir)
+    cache = cache_of(rt)
+    assert cache is not None
+    rt.load("sippeers", name="alice")
+
+    def files() -> list[Path]:
+        return list((tmp_path / "stats").glob("*.json"))
+
+    deadline = time.monotonic() + 10
+    while not files():
+        assert time.monotonic() < deadline, "the counters were never written"
+        time.sleep(0.01)
+    rt.close()
+    assert files() == []
+    time.sleep(0.2)  # several stats_interval: no thread writes it again
+    assert files() == [] and cache._maintenance is None
+    rt.load("sippeers", name="alice")  # served again
+    deadline = time.monotonic() + 10
+    while not files():
+        assert time.monotonic() < deadline, "the counters were not written again"
+        time.sleep(0.01)
+    (found,), _ = read_stats_dir(tmp_path / "stats")
+    assert found.family("sippeers").misses == 2
+    rt.close()
+    assert files() == []

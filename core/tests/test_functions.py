@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,11 +241,27 @@ def test_realtime_destroy(rt: Realtime) -> None:
         ("REALTIME(sippeers,name,bob,;,=,extra)", "REALTIME takes 2 to 5 arguments, got 6"),
         ("REALTIME(,name,bob)", "family and fieldmatch must not be empty"),
         ("REALTIME_HASH(sippeers,name,bob,x)", "REALTIME_HASH takes 3 arguments, got 4"),
+        ("$[${X} + 1]", "is a dialplan expression ($[...]), not a function"),
+        ("${REALTIME(sippeers,name,bob)", "expected FUNCTION(arguments) or ${FUNCTION"),
+        ("REALTIME(sippeers,name,${EXTEN})", "the arguments of REALTIME hold ${...} or $[...]"),
+        ("${REALTIME(sippeers,name,$[1+1])}", "the arguments of REALTIME hold ${...}"),
     ],
 )
 def test_mistakes(rt: Realtime, expression: str, message: str) -> None:
-    with pytest.raises(QueryError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(QueryError, match=re.escape(message)):
         evaluate(rt, expression)
+
+
+def test_the_dialplans_form_of_a_read(rt: Realtime) -> None:
+    """${FUNCTION(...)} is how the dialplan reads a function; Set(FUNCTION(...)=value)
+    writes it without ${...}."""
+    assert evaluate(rt, "${REALTIME(sippeers,name,bob)}") == evaluate(
+        rt, "REALTIME(sippeers,name,bob)"
+    )
+    assert evaluate(rt, " ${REALTIME_FIELD(sippeers,name,bob,host)} ").value == "10.0.0.2"
+    with pytest.raises(QueryError, match=re.escape("written as Set(FUNCTION(arguments)=value)")):
+        evaluate(rt, "${REALTIME(sippeers,name,bob,host)}", "10.9.9.9")
+    assert rt.load("sippeers", name="bob")["host"] == "10.0.0.2"  # type: ignore[index]
 
 
 def test_unmapped_family(rt: Realtime) -> None:
@@ -272,8 +289,12 @@ def test_cli_read(pbx_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "2,default,1002,1234,Bob Builder,bob@example.org,no,eastern,50",
         "~ODBCFIELDS~=uniqueid,context,mailbox,password,fullname,email,attach,tz,maxmsg",
     ]
-    code, out, _ = run(pbx_dir, "function", "REALTIME(sippeers,name,nobody)", capsys=capsys)
-    assert (code, out) == (1, "")
+    code, out, err = run(pbx_dir, "function", "${REALTIME(sippeers,name,nobody)}", capsys=capsys)
+    assert (code, out, err) == (1, "", "No rows found matching search criteria.\n")
+    code, out, err = run(
+        pbx_dir, "--json", "function", "REALTIME(sippeers,name,nobody)", capsys=capsys
+    )
+    assert (code, json.loads(out)["value"], err) == (1, None, "")
 
 
 def test_cli_write_and_json(pbx_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

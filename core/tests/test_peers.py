@@ -339,3 +339,33 @@ def test_pjsip_contacts(make: Callable[[bool], Realtime]) -> None:
         contacts.register("alice", uri, expires=60, prune_on_boot=True)
     with pytest.raises(QueryError, match="do not give one"):
         contacts.register("alice", uri, expires=60, id="x")
+
+
+def test_the_merged_row_keeps_the_peers_id_and_name() -> None:
+    peer = {"id": "7", "name": "alice", "host": "dynamic", "ipaddr": "192.0.2.1"}
+    registration = {"id": "3", "NAME": "Alice", "ipaddr": "198.51.100.7", "port": "5062"}
+    assert merge(peer, registration) == {
+        "id": "7",  # the sippeers row the peer is; sipregs' id is in Peer.registration
+        "name": "alice",
+        "host": "dynamic",
+        "ipaddr": "198.51.100.7",
+        "port": "5062",
+    }
+
+
+def test_a_peer_without_a_sipregs_row_is_written_nowhere_and_said_so(
+    make: Callable[[bool], Realtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    seed(make)
+    peers = SipPeers(make(True))
+    with caplog.at_level(logging.WARNING, logger="ara_realtime.peers"):
+        assert peers.register("trunk", "203.0.113.10", 5060, expiry=60) == 0  # as chan_sip
+        assert peers.qualify("trunk", 20) == 0
+    assert [r.getMessage() for r in caplog.records] == [
+        "peer 'trunk' has no sipregs row: chan_sip only updates registration rows, so nothing "
+        "was written (store a row with its name: realtime import sippeers does)"
+    ] * 2
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ara_realtime.peers"):
+        assert SipPeers(make(False)).qualify("nosuchpeer", 20) == 0  # no peer: nothing to say
+    assert caplog.records == []

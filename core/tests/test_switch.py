@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ara_realtime import BackendError, ConfigError, QueryError, Realtime
+from ara_realtime.cache import RealtimeCache, uncached
 from ara_realtime.drivers import memory
 from ara_realtime.plugins import Plugins
 from ara_realtime.switch import HINT, RealtimeSwitch, SwitchSpec, _engine, _refresh
@@ -502,3 +503,30 @@ def test_explain(rt: Realtime) -> None:
     d = report.to_dict()
     assert d["priority"] == 2 and d["results"]["matchmore"] is None
     assert d["results"]["match"]["early"] is True
+
+
+def test_rereads_go_past_the_realtime_cache(tmp_path: Path) -> None:
+    """A cached extensions family (ttl 30 s, coherence = ttl) would answer the context read
+    for 30 s; the switch's bound (here: re-read on every look-up) holds all the same."""
+    settings = {
+        "sqlite3": {"db": {"dbfile": str(tmp_path / "t.db"), "requirements": "createclose"}}
+    }
+    rt = Realtime({"extensions": "sqlite3,db"}, settings, plugins=Plugins())
+    try:
+        assert rt.require("extensions", COLUMNS)
+        add(rt, "3000")
+        cache = RealtimeCache({"extensions": {"ttl": 30, "coherence": "ttl"}}).attach(rt)
+        sw = RealtimeSwitch(rt, refresh=0, cache_lifetime=0)
+        assert rt.load_multi("extensions", ("context", "internal"))  # cached for everyone else
+        assert sw.exists("internal", "3000")
+        other = sqlite3.connect(tmp_path / "t.db")  # another program: the cache cannot know
+        with other:
+            other.execute("DELETE FROM extensions WHERE exten = '3000'")
+        other.close()
+        assert rt.load_multi("extensions", ("context", "internal"))  # still the cached rows
+        assert not sw.exists("internal", "3000")
+        assert cache.stats().family("extensions").hits == 1  # the switch never used it
+        with uncached():
+            assert rt.load_multi("extensions", ("context", "internal")) == []
+    finally:
+        rt.close()

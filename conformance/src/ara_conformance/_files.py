@@ -41,7 +41,7 @@ class DirectoryTarget(Target):
         **options: Any,
     ) -> None:
         super().__init__(driver, database=database, settings=settings, **options)
-        self._own = workdir is None
+        self._ara_own = workdir is None
         self.workdir = (
             Path(tempfile.mkdtemp(prefix=f"ara-{driver}-")) if workdir is None else Path(workdir)
         )
@@ -98,5 +98,5 @@ class DirectoryTarget(Target):
             away.rename(where)
 
     def close(self) -> None:
-        if self._own:
+        if self._ara_own:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -6,12 +6,13 @@ that collect the suite's tests it does nothing visible.
 Target selection, highest precedence first (each key separately):
 
 1. command line: ``--ara-driver``, ``--ara-database``, ``--ara-setting KEY=VALUE`` (repeat),
-   ``--ara-known-bug TEST=REASON`` (repeat), ``--ara-profile``, ``--ara-report``;
+   ``--ara-known-bug TEST=REASON`` (repeat), ``--ara-profile``, ``--ara-report``,
+   ``--ara-report-dir``;
 2. environment: ``ARA_CONFORMANCE_DRIVER``, ``ARA_CONFORMANCE_DATABASE``,
    ``ARA_CONFORMANCE_SETTINGS`` (a JSON object), ``ARA_CONFORMANCE_KNOWN_BUGS`` (a JSON object),
-   ``ARA_CONFORMANCE_PROFILE``, ``ARA_CONFORMANCE_REPORT``;
+   ``ARA_CONFORMANCE_PROFILE``, ``ARA_CONFORMANCE_REPORT``, ``ARA_CONFORMANCE_REPORT_DIR``;
 3. ``[tool.ara-conformance]`` in the rootdir's ``pyproject.toml``: ``driver``, ``database``,
-   ``settings`` (a table), ``known_bugs`` (a table), ``profile``, ``report``.
+   ``settings`` (a table), ``known_bugs`` (a table), ``profile``, ``report``, ``report_dir``.
 
 Settings of a lower source are used only if it names the same driver (or none).
 """
@@ -70,6 +71,8 @@ class ConformanceConfig:
     known_bugs: dict[str, str] = field(default_factory=dict)
     profile: str = _profiles.DEFAULT_PROFILE
     report: str | None = None
+    #: A directory receiving one report per target (``<target>.json``).
+    report_dir: str | None = None
     #: Where each value came from (``cli``, ``env``, ``pyproject``), for the report.
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -95,9 +98,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--ara-profile",
         choices=sorted(_profiles.PROFILES),
-        help="hypothesis profile: ci (default; derandomized), dev, nightly",
+        help="hypothesis profile: ci (default; derandomized), dev, nightly, shrink",
+    )
+    group.addoption(
+        "--ara-shrink-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="under --ara-profile shrink, stop shrinking a failure after this long "
+        f"(default {_profiles.SHRINK_SECONDS:g}; also ARA_CONFORMANCE_SHRINK_SECONDS)",
     )
     group.addoption("--ara-report", metavar="PATH", help="write the JSON conformance report here")
+    group.addoption(
+        "--ara-report-dir",
+        metavar="DIR",
+        help="write one JSON report per target into DIR (<target>.json), e.g. for the matrix",
+    )
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -131,7 +146,7 @@ def _pyproject(rootpath: Path) -> dict[str, Any]:
     table = data.get("tool", {}).get("ara-conformance", {})
     if not isinstance(table, dict):
         raise pytest.UsageError(f"{path}: [tool.ara-conformance] must be a table")
-    known = {"driver", "database", "settings", "known_bugs", "profile", "report"}
+    known = {"driver", "database", "settings", "known_bugs", "profile", "report", "report_dir"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise pytest.UsageError(
@@ -147,7 +162,7 @@ def load_settings(
     """Resolve the configuration from the three sources (see the module docstring)."""
     layers: list[tuple[str, dict[str, Any]]] = []
     py: dict[str, Any] = {}
-    for key in ("driver", "database", "profile", "report"):
+    for key in ("driver", "database", "profile", "report", "report_dir"):
         if key in pyproject:
             py[key] = str(pyproject[key])
     for key in ("settings", "known_bugs"):
@@ -157,7 +172,7 @@ def load_settings(
             py[key] = {str(k): str(v) for k, v in pyproject[key].items()}
     layers.append(("pyproject", py))
     env: dict[str, Any] = {}
-    for key in ("driver", "database", "profile", "report"):
+    for key in ("driver", "database", "profile", "report", "report_dir"):
         value = environ.get(ENV_PREFIX + key.upper(), "").strip()
         if value:
             env[key] = value
@@ -169,7 +184,7 @@ def load_settings(
         )
     layers.append(("env", env))
     cli: dict[str, Any] = {}
-    for key in ("driver", "database", "profile", "report"):
+    for key in ("driver", "database", "profile", "report", "report_dir"):
         if options.get(key):
             cli[key] = str(options[key])
     if options.get("settings"):
@@ -180,7 +195,7 @@ def load_settings(
 
     cfg = ConformanceConfig()
     for source, layer in layers:
-        for key in ("driver", "database", "profile", "report"):
+        for key in ("driver", "database", "profile", "report", "report_dir"):
             if key in layer:
                 setattr(cfg, key, layer[key])
                 cfg.sources[key] = source
@@ -213,14 +228,31 @@ def pytest_configure(config: pytest.Config) -> None:
         "known_bugs": config.getoption("ara_known_bug"),
         "profile": config.getoption("ara_profile"),
         "report": config.getoption("ara_report"),
+        "report_dir": config.getoption("ara_report_dir"),
     }
     cfg = load_settings(options, os.environ, _pyproject(config.rootpath))
     config.stash[_PREVIOUS_PROFILE] = _profiles.active()
     _profiles.set_active(cfg.profile)
+    _profiles.set_shrink_seconds(_shrink_seconds(config))
     config.stash[_CONFIG_KEY] = cfg
     state = State(profile=cfg.profile, configured_driver=cfg.driver)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(_Recorder(state), "ara-conformance-recorder")
+
+
+def _shrink_seconds(config: pytest.Config) -> float:
+    given = config.getoption("ara_shrink_seconds")
+    source = "--ara-shrink-seconds"
+    if given is None:
+        text = os.environ.get(ENV_PREFIX + "SHRINK_SECONDS", "").strip()
+        source = ENV_PREFIX + "SHRINK_SECONDS"
+        try:
+            given = float(text) if text else _profiles.SHRINK_SECONDS
+        except ValueError:
+            raise pytest.UsageError(f"{source} must be a number of seconds, got {text!r}") from None
+    if not given > 0:
+        raise pytest.UsageError(f"{source} must be positive, got {given!r}")
+    return float(given)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -369,6 +401,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cfg = session.config.stash[_CONFIG_KEY]
     if cfg.report:
         state.write(Path(cfg.report))
+    if cfg.report_dir:
+        state.write_each(Path(cfg.report_dir))
     if state.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -383,3 +417,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     cfg = config.stash[_CONFIG_KEY]
     if cfg.report:
         terminalreporter.write_line(f"report written to {cfg.report}")
+    if cfg.report_dir:
+        terminalreporter.write_line(f"one report per target written to {cfg.report_dir}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -171,6 +172,21 @@ class State:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+
+    def write_each(self, directory: Path) -> list[Path]:
+        """One report per target in ``directory`` (``<target name>.json``, ``/`` as ``~``),
+        each a whole report of the run holding that target only: how a run with several
+        targets (a test session over many drivers) feeds the feature matrix."""
+        directory.mkdir(parents=True, exist_ok=True)
+        data = self.summary()
+        written = []
+        for name, target in data["targets"].items():
+            path = directory / (re.sub(r"[^A-Za-z0-9._-]", "~", name) + ".json")
+            path.write_text(
+                json.dumps({**data, "targets": {name: target}}, indent=2, ensure_ascii=False) + "\n"
+            )
+            written.append(path)
+        return written
 
     def lines(self) -> list[str]:
         """The terminal summary."""

@@ -277,14 +277,16 @@ def _names(max_size: int = 12) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def static_configs(draw: st.DrawFn) -> list[tuple[str, list[tuple[str, str]]]]:
+def static_configs(
+    draw: st.DrawFn, max_length: int | None = None
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """A random configuration: ``[(category, [(name, value), ...]), ...]``, in order."""
     cats = draw(st.lists(_names(), min_size=0, max_size=5))
     out: list[tuple[str, list[tuple[str, str]]]] = []
     for cat in cats:
         variables = draw(
             st.lists(
-                st.tuples(_names(), st.one_of(text_values(40), st.just(""))),
+                st.tuples(_names(), text_values(40, max_length=max_length)),
                 min_size=1,
                 max_size=4,
             )
@@ -294,7 +296,9 @@ def static_configs(draw: st.DrawFn) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 @st.composite
-def static_rows(draw: st.DrawFn, filename: str, others: Sequence[str] = ()) -> list[StaticModelRow]:
+def static_rows(
+    draw: st.DrawFn, filename: str, others: Sequence[str] = (), max_length: int | None = None
+) -> list[StaticModelRow]:
     """Rows of ``filename`` (and some of ``others``) with colliding metrics and commented rows."""
     files = [filename, *others]
     out: list[StaticModelRow] = []
@@ -304,7 +308,7 @@ def static_rows(draw: st.DrawFn, filename: str, others: Sequence[str] = ()) -> l
                 filename=draw(st.sampled_from(files)),
                 category=draw(st.sampled_from(["general", "General", "a", "b", "z;^", "é"])),
                 var_name=draw(st.sampled_from(["x", "y", "X", "allow", "a b", "%"])),
-                var_val=draw(st.one_of(text_values(40), st.just(""))),
+                var_val=draw(text_values(40, max_length=max_length)),
                 cat_metric=draw(st.integers(-1, 3)),
                 var_metric=draw(st.integers(-1, 3)),
                 commented=draw(st.sampled_from([0, 0, 0, 1])),

@@ -62,11 +62,25 @@ class Target:
     :param known_bugs: ``{test name: reason}``; these tests become strict xfails.
     :param create_settings: settings added when the driver declares ``require_create`` so
         that ``require`` creates tables (Asterisk's ``requirements = createclose``).
+    :param check_settings: settings under which such a driver's ``require`` only checks
+        (Asterisk's ``requirements = warn``), for the test of that mode.
     :param backoff: the back-off of every ``Realtime`` the suite opens (seconds).
     """
 
     #: How :meth:`outage` takes a database down, for the report.
     outage_kind = "fault injection (a wrapper plugin raises BackendError)"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The base keeps its own state under _ara_* names only, so a subclass may use any
+        # other name (_settings, _lock, _conn, ...) without breaking the suite; those names
+        # are refused at class creation rather than failing every test later.
+        super().__init_subclass__(**kwargs)
+        taken = sorted(n for n in vars(cls) if n.startswith("_ara_"))
+        if taken:
+            raise TypeError(
+                f"{cls.__qualname__} defines {', '.join(taken)}: names starting with _ara_ "
+                "are reserved for ara_conformance.Target's own state; rename them"
+            )
 
     def __init__(
         self,
@@ -77,6 +91,7 @@ class Target:
         name: str | None = None,
         known_bugs: Mapping[str, str] | None = None,
         create_settings: Mapping[str, str] | None = None,
+        check_settings: Mapping[str, str] | None = None,
         backoff: float = 0.05,
     ) -> None:
         self.driver = driver
@@ -87,12 +102,15 @@ class Target:
         self.create_settings = dict(
             {"requirements": "createclose"} if create_settings is None else create_settings
         )
+        self.check_settings = dict(
+            {"requirements": "warn"} if check_settings is None else check_settings
+        )
         self.backoff = backoff
-        self._plugins: Plugins | None = None
-        self._caps: Capabilities | None = None
-        self._lock = threading.Lock()
-        self._counter = itertools.count(1)
-        self._prefix = secrets.token_hex(3)
+        self._ara_plugins: Plugins | None = None
+        self._ara_caps: Capabilities | None = None
+        self._ara_lock = threading.Lock()
+        self._ara_counter = itertools.count(1)
+        self._ara_prefix = secrets.token_hex(3)
 
     def __repr__(self) -> str:  # settings may hold secrets: never shown
         return f"<{type(self).__name__} {self.name!r} driver={self.driver!r}>"
@@ -106,15 +124,15 @@ class Target:
     @property
     def plugins(self) -> Plugins:
         """The plugin manager shared by this target's sessions."""
-        with self._lock:
-            if self._plugins is None:
-                self._plugins = self.make_plugins()
-            return self._plugins
+        with self._ara_lock:
+            if self._ara_plugins is None:
+                self._ara_plugins = self.make_plugins()
+            return self._ara_plugins
 
     @property
     def capabilities(self) -> Capabilities:
         """What the driver declares for a connection with the main settings (asked once)."""
-        if self._caps is None:
+        if self._ara_caps is None:
             hooks = self.plugins.hooks(self.driver)
             if hooks.connect is None:
                 raise TargetError(f"driver {self.driver!r} implements no ara_connect")
@@ -131,8 +149,8 @@ class Target:
                     f"driver {self.driver!r}: ara_capabilities returned "
                     f"{type(caps).__name__}, not ara_realtime.Capabilities"
                 )
-            self._caps = caps
-        return self._caps
+            self._ara_caps = caps
+        return self._ara_caps
 
     # -- databases and tables -------------------------------------------------------------
 
@@ -146,7 +164,7 @@ class Target:
             return self.database, dict(self.settings)
         return f"{self.database}_{role}", dict(self.settings)
 
-    def _settings(self, role: str) -> tuple[str, dict[str, str]]:
+    def _ara_role_settings(self, role: str) -> tuple[str, dict[str, str]]:
         database, settings = self.database_settings(role)
         if self.capabilities.require_create:
             settings = {**self.create_settings, **settings}
@@ -154,7 +172,7 @@ class Target:
 
     def new_table_name(self, base: str) -> str:
         """A table name no earlier session used."""
-        return f"ara_{base}_{self._prefix}_{next(self._counter)}"
+        return f"ara_{base}_{self._ara_prefix}_{next(self._ara_counter)}"
 
     def create_table(
         self, rt: Realtime, family: str, database: str, table: str, spec: TableSpec
@@ -321,7 +339,7 @@ class Session:
         self._closed = False
         try:
             for role in self.roles:
-                self._databases[role] = target._settings(role)
+                self._databases[role] = target._ara_role_settings(role)
                 extra = (extra_columns or {}).get(role, {})
                 for family, spec in families.items():
                     self.specs[(role, family)] = (
@@ -399,6 +417,33 @@ class Session:
         connections of its own, as a second process would have; closed with the session."""
         role = role or self.roles[0]
         return self._realtime({f: [role] for (r, f) in self.specs if r == role}, None)
+
+    def without_create(self, role: str = "main") -> Realtime:
+        """A ``Realtime`` on ``role``'s tables whose settings have no create mode.
+
+        The target's ``create_settings`` are left out and, for a driver declaring
+        ``require_create``, its ``check_settings`` put in (Asterisk's ``requirements = warn``),
+        so ``require`` only checks. Closed with the session.
+        """
+        target = self.target
+        database, settings = target.database_settings(role)
+        plain = {k: v for k, v in settings.items() if k not in target.create_settings}
+        if target.capabilities.require_create:
+            plain.update(target.check_settings)
+        lines = [
+            MappingLine(family, self.target.driver, database, self.tables[(r, family)], 1)
+            for (r, family) in self.tables
+            if r == role
+        ]
+        rt = Realtime(
+            lines,
+            {self.target.driver: {database: plain}},
+            plugins=self.plugins,
+            backoff=self.target.backoff,
+            max_backoff=self.target.backoff,
+        )
+        self._all.append(rt)
+        return rt
 
     # -- the back door --------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Render the per-driver feature matrix (Markdown) from JSON conformance reports.
 
     python -m ara_conformance.matrix sqlite3.json memory.json jsonfile.json > matrix.md
+    python -m ara_conformance.matrix reports/ > matrix.md     # every *.json in a directory
 
 Every cell comes from a report: what passed, failed, was a known bug (strict xfail), was
 declared unsupported, or was not run. Nothing is inferred, and an area with no passed test is
@@ -18,7 +19,7 @@ from typing import Any
 
 from ._areas import AREA_TITLES, AREAS
 
-__all__ = ["cell", "main", "render"]
+__all__ = ["cell", "load_reports", "main", "render"]
 
 _CAPABILITY_ROWS = (
     ("operations", "operations"),
@@ -65,12 +66,23 @@ def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def render(reports: Sequence[dict[str, Any]]) -> str:
-    """The matrix for every target of every report, in the order given."""
+def load_reports(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The reports in ``paths``: JSON files, or directories of them (``*.json``, by name)."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return [json.loads(p.read_text(encoding="utf-8")) for p in files]
+
+
+def render(reports: Sequence[dict[str, Any]], *, order: Sequence[str] = ()) -> str:
+    """The matrix for every target of every report: those named in ``order`` first, in that
+    order, then the others in the order given."""
     targets: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for report in reports:
         for name, target in report.get("targets", {}).items():
             targets.append((name, target, report))
+    rank = {name: i for i, name in enumerate(order)}
+    targets.sort(key=lambda t: rank.get(t[0], len(rank)))
     names = [name for name, _, _ in targets]
     out = [
         "# Conformance matrix",
@@ -140,10 +152,18 @@ def render(reports: Sequence[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ara_conformance.matrix", description=__doc__)
-    parser.add_argument("reports", nargs="+", type=Path, help="JSON reports (--ara-report)")
+    parser.add_argument(
+        "reports",
+        nargs="+",
+        type=Path,
+        help="JSON reports (--ara-report), or directories of them (--ara-report-dir)",
+    )
+    parser.add_argument(
+        "--order", default="", help="target names to put first, comma-separated, in order"
+    )
     args = parser.parse_args(argv)
-    reports = [json.loads(p.read_text(encoding="utf-8")) for p in args.reports]
-    sys.stdout.write(render(reports))
+    order = [n.strip() for n in args.order.split(",") if n.strip()]
+    sys.stdout.write(render(load_reports(args.reports), order=order))
     return 0
 
 

@@ -15,7 +15,9 @@ the failure message), tests that must still pass, and the suite classes to run.
 
 from __future__ import annotations
 
+import copy
 import queue
+import re
 import sqlite3
 import threading
 import time
@@ -77,10 +79,27 @@ def _triples(conds: Conds) -> list[tuple[str, str, str]]:
     return [(c.column, c.op, c.value) for c in conds]
 
 
-class RefConnection:
-    """One database: tables in memory, semantics from the suite's model."""
+_CREATE_MODES = ("createclose", "createchar")
+_INTEGER = re.compile(r"-?[0-9]+")
 
-    def __init__(self, database: str, *, fold: bool = False, numbers: bool = True) -> None:
+
+class RefConnection:
+    """One database: tables in memory, semantics from the suite's model.
+
+    ``mode`` is the ``requirements`` setting (``warn``, ``createclose``, ``createchar``) of the
+    connection; connections of one database share its tables. ``limit`` is the declared
+    ``max_value_length``, enforced when set.
+    """
+
+    def __init__(
+        self,
+        database: str,
+        *,
+        fold: bool = False,
+        numbers: bool = True,
+        mode: str = "warn",
+        limit: int | None = None,
+    ) -> None:
         self.database = database
         self.tables: dict[str, RefTable] = {}
         self.lock = threading.RLock()
@@ -88,11 +107,46 @@ class RefConnection:
         self.numbers = numbers
         #: change-feed subscriptions (only drivers declaring a feed make any)
         self.subscribers: list[RefSubscription] = []
+        self.mode = mode
+        self.limit = limit
 
     def changed(self, table: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
         """Tell the subscribers: rows ``old`` became ``new`` (their names are the keys)."""
         for sub in list(self.subscribers):
             sub.deliver(table, [r.get("name", "") for r in old], [r.get("name", "") for r in new])
+
+    def with_mode(self, mode: str) -> RefConnection:
+        """A connection to the same tables with another ``requirements`` mode."""
+        other = copy.copy(self)
+        other.mode = mode
+        return other
+
+    def require(self, table: str, columns: Mapping[str, Requirement]) -> bool:
+        with self.lock:
+            if self.mode in _CREATE_MODES:
+                self.create(table, columns)
+                return True
+            found = self.tables.get(table)
+            return found is not None and all(c in found.types for c in columns)
+
+    def check_lengths(self, family: str, table: str, values: Values) -> None:
+        types = self.table(family, table).types
+        for column, value in values:
+            if value and types[column].type.is_int and not _INTEGER.fullmatch(value):
+                raise QueryError(
+                    f"family {family!r}: {column!r} holds integers",
+                    family=family,
+                    table=table,
+                    field=column,
+                )
+            if self.limit is not None and len(value) > self.limit:
+                raise QueryError(
+                    f"family {family!r}: a value of {column!r} is longer than "
+                    f"{self.limit} characters",
+                    family=family,
+                    table=table,
+                    field=column,
+                )
 
     def table(self, family: str, name: str) -> RefTable:
         try:
@@ -130,6 +184,7 @@ class RefConnection:
             t = self.table(family, table)
             t.check(family, [c.column for c in conds])
             t.check(family, [c for c, _ in values])
+            self.check_lengths(family, table, values)
             old = [dict(r) for r in t.model.select(_triples(conds))]
             count = t.model.update(_triples(conds), dict(values))
             new = [{**r, **{k: v for k, v in values if k == "name"}} for r in old]
@@ -140,6 +195,7 @@ class RefConnection:
         with self.lock:
             t = self.table(family, table)
             t.check(family, [c for c, _ in values])
+            self.check_lengths(family, table, values)
             count = t.model.store(dict(values))
             self.changed(table, [], [dict(values)])
             return count
@@ -157,14 +213,15 @@ class RefConnection:
         with self.lock:
             t = self.table(filename, table)
             t.check(filename, _STATIC)
-            rows = [
-                r
-                for r in t.model.rows
-                if r.get("filename") == filename and int(r.get("commented") or 0) == 0
-            ]
+            rows = [r for r in t.model.rows if r.get("filename") == filename and _active(r)]
             out = [_static(r) for r in rows]
             out.sort(key=lambda s: (-s.cat_metric, s.var_metric, s.category, s.var_name))
             return out
+
+
+def _active(r: Mapping[str, str]) -> bool:
+    """``commented = 0``: a NULL ``commented`` is not active."""
+    return bool(r.get("commented")) and int(r["commented"]) == 0
 
 
 def _static(r: Mapping[str, str]) -> StaticRow:
@@ -191,7 +248,7 @@ class Driver:
         found = self.connections.get(database)
         if found is None:
             found = self.connections[database] = RefConnection(
-                database, fold=self.fold, numbers=self.numbers
+                database, fold=self.fold, numbers=self.numbers, limit=self.caps.max_value_length
             )
         return found
 
@@ -200,8 +257,8 @@ class Driver:
         return self.caps
 
     @hookimpl
-    def ara_connect(self, database: str) -> RefConnection:
-        return self.connection(database)
+    def ara_connect(self, database: str, settings: Mapping[str, str]) -> RefConnection:
+        return self.connection(database).with_mode(settings.get("requirements", "warn"))
 
     @hookimpl
     def ara_load(
@@ -241,8 +298,7 @@ class Driver:
     def ara_require(
         self, connection: RefConnection, table: str, columns: Mapping[str, Requirement]
     ) -> bool:
-        connection.create(table, columns)
-        return True
+        return connection.require(table, columns)
 
     @hookimpl
     def ara_unload(self) -> bool:
@@ -584,6 +640,133 @@ class FeedNotReturned(Driver):
     """Declares a change feed but implements no ara_change_feed hook."""
 
     caps = Capabilities.full(require_create=True, change_feed="poll")
+
+
+class ValueLimit(Driver):
+    """A correct driver declaring ``max_value_length``: values past it are refused."""
+
+    caps = Capabilities.full(require_create=True, max_value_length=30)
+
+
+class TruncatesAtLimit(ValueLimit):
+    """Declares ``max_value_length`` but cuts longer values to it, silently."""
+
+    @staticmethod
+    def _cut(values: Values) -> Values:
+        return tuple((c, v[:30]) for c, v in values)
+
+    @hookimpl
+    def ara_store(self, connection: RefConnection, family: str, table: str, values: Values) -> int:
+        return connection.store(family, table, self._cut(values))
+
+    @hookimpl
+    def ara_update(
+        self, connection: RefConnection, family: str, table: str, key: Condition, values: Values
+    ) -> int:
+        return connection.update2(family, table, (key,), self._cut(values))
+
+    @hookimpl
+    def ara_update2(
+        self, connection: RefConnection, family: str, table: str, conditions: Conds, values: Values
+    ) -> int:
+        return connection.update2(family, table, conditions, self._cut(values))
+
+
+class RequireAlwaysCreates(Driver):
+    """``require`` adds missing columns whatever the ``requirements`` mode, and says True."""
+
+    @hookimpl
+    def ara_require(
+        self, connection: RefConnection, table: str, columns: Mapping[str, Requirement]
+    ) -> bool:
+        return connection.with_mode("createclose").require(table, columns)
+
+
+class StaleAfterUnload(Driver):
+    """Caches what ``load``/``load_multi`` return (dropped on its own writes), but ``unload``
+    leaves the cache in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[tuple[str, str, Conds], Any] = {}
+
+    @hookimpl
+    def ara_load(
+        self, connection: RefConnection, family: str, table: str, conditions: Conds
+    ) -> Row | None:
+        key = ("load", table, conditions)
+        if key not in self.cache:
+            self.cache[key] = connection.load(family, table, conditions)
+        return self.cache[key]  # type: ignore[no-any-return]
+
+    @hookimpl
+    def ara_load_multi(
+        self, connection: RefConnection, family: str, table: str, conditions: Conds
+    ) -> list[Row]:
+        key = ("load_multi", table, conditions)
+        if key not in self.cache:
+            self.cache[key] = connection.load_multi(family, table, conditions)
+        return list(self.cache[key])
+
+    @hookimpl
+    def ara_store(self, connection: RefConnection, family: str, table: str, values: Values) -> int:
+        self.cache.clear()
+        return connection.store(family, table, values)
+
+    @hookimpl
+    def ara_unload(self) -> bool:
+        return False  # the bug: the row cache stays
+
+
+class NullCommentedActive(Driver):
+    """Static rows whose ``commented`` is NULL are read as active (``int(None or 0)``)."""
+
+    @hookimpl
+    def ara_load_static(
+        self, connection: RefConnection, table: str, filename: str
+    ) -> list[StaticRow]:
+        rows = connection.table(filename, table).model.rows
+        out = [
+            _static(r)
+            for r in rows
+            if r.get("filename") == filename and int(r.get("commented") or 0) == 0
+        ]
+        out.sort(key=lambda s: (-s.cat_metric, s.var_metric, s.category, s.var_name))
+        return out
+
+
+class FirstConditionOnly(Driver):
+    """``load_multi`` applies only the first condition."""
+
+    @hookimpl
+    def ara_load_multi(
+        self, connection: RefConnection, family: str, table: str, conditions: Conds
+    ) -> list[Row]:
+        connection.table(family, table).check(family, [c.column for c in conditions])
+        return connection.load_multi(family, table, conditions[:1])
+
+
+class NotEqualSkipsNull(Driver):
+    """``!=`` on an integer column never matches an absent value (SQL's ``col <> v``)."""
+
+    @hookimpl
+    def ara_load_multi(
+        self, connection: RefConnection, family: str, table: str, conditions: Conds
+    ) -> list[Row]:
+        t = connection.table(family, table)
+        rows = connection.load_multi(family, table, conditions)
+        for c in conditions:
+            if c.op == "!=" and c.column in t.model.integer:
+                rows = [r for r in rows if r.get(c.column)]
+        return rows
+
+
+class CapabilitiesNeedAConnection(Driver):
+    """``ara_capabilities`` reads the connection, so it fails when asked without one."""
+
+    @hookimpl
+    def ara_capabilities(self, connection: RefConnection) -> Capabilities:
+        return self.caps if connection.database else Capabilities()
 
 
 # -- values pasted into SQL ---------------------------------------------------------------
@@ -952,6 +1135,66 @@ BROKEN: tuple[Case, ...] = (
         ("FailoverTests",),
         fail={"test_backend_down_is_a_backend_error": "must raise BackendError"},
         passes=("test_writes_go_to_the_first_healthy_backend_only",),
+    ),
+    _case(
+        "truncates-at-limit",
+        TruncatesAtLimit,
+        ("CapabilityTests",),
+        fail={"test_max_value_length_is_a_limit": "DID NOT RAISE"},
+        passes=("test_max_value_length_declaration_holds",),
+    ),
+    _case(
+        "require-always-creates",
+        RequireAlwaysCreates,
+        ("RequireTests",),
+        fail={"test_require_without_a_create_mode_only_checks": "outside a create mode"},
+        passes=("test_require_creates_missing_columns", "test_require_accepts_existing_columns"),
+    ),
+    _case(
+        "stale-after-unload",
+        StaleAfterUnload,
+        ("RequireTests",),
+        fail={"test_unload_drops_cached_rows": "still not seen"},
+        passes=("test_unload_keeps_the_data", "test_asterisk_column_names_in_every_operation"),
+    ),
+    _case(
+        "null-commented-active",
+        NullCommentedActive,
+        ("StaticTests",),
+        fail={"test_static_null_fields_and_commented": "only commented = 0 is active"},
+        passes=("test_static_row_order_and_categories", "test_static_include_rows"),
+    ),
+    _case(
+        "first-condition-only",
+        FirstConditionOnly,
+        ("ConditionsTests",),
+        fail={"test_every_condition_applies_and_not_equal_matches_absent": "must be ANDed"},
+        passes=("test_wildcards_are_literal_without_like",),
+    ),
+    _case(
+        "not-equal-skips-null",
+        NotEqualSkipsNull,
+        ("ConditionsTests",),
+        fail={
+            "test_every_condition_applies_and_not_equal_matches_absent": (
+                "!= must match absent values"
+            )
+        },
+        passes=("test_every_operator_on_text_columns", "test_large_integers_compare_exactly"),
+    ),
+    _case(
+        "capabilities-need-a-connection",
+        CapabilitiesNeedAConnection,
+        ("CapabilityTests",),
+        fail={"test_capabilities_are_given_without_a_connection": "AttributeError"},
+        passes=("test_capabilities_are_declared_as_data", "test_operation_declarations_hold"),
+    ),
+    _case(
+        "value-limit",
+        ValueLimit,
+        ("ConformanceTests",),
+        fail={},
+        passes=("test_max_value_length_is_a_limit", "test_max_value_length_declaration_holds"),
     ),
     _case(
         "undeclared-store",

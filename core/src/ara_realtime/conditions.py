@@ -250,7 +250,13 @@ def parse_values(
 
 @lru_cache(maxsize=1024)
 def like_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a LIKE pattern: ``%`` any run, ``_`` one character, ``\\`` escapes the next."""
+    """Compile a LIKE pattern: ``%`` any run, ``_`` one character, ``\\`` escapes the next.
+
+    The pattern is anchored at both ends (LIKE matches the whole value), so ``match``,
+    ``search`` and ``fullmatch`` agree: ``like_regex("al%").search("xalice")`` is None. NULL
+    counts as ``""`` for LIKE: match an absent value as the empty string. A pattern ending in
+    a lone backslash is a :class:`~ara_realtime.QueryError`.
+    """
     parts: list[str] = []
     chars = iter(pattern)
     for ch in chars:
@@ -265,7 +271,7 @@ def like_regex(pattern: str) -> re.Pattern[str]:
             parts.append(".")
         else:
             parts.append(re.escape(ch))
-    return re.compile("".join(parts), re.DOTALL)
+    return re.compile("\\A(?:" + "".join(parts) + ")\\Z", re.DOTALL)
 
 
 def like_matches_empty(pattern: str) -> bool:

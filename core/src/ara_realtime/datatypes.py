@@ -71,8 +71,15 @@ class RQ(enum.IntEnum):
 
     @property
     def is_int(self) -> bool:
-        """True for the ten integer kinds."""
+        """True for the ten integer kinds (``INTEGER1`` ... ``UINTEGER8``)."""
         return self <= RQ.UINTEGER8
+
+    @property
+    def is_numeric(self) -> bool:
+        """True for the kinds whose columns compare and sort as numbers: the ten integer
+        kinds and ``FLOAT``. ``CHAR``, ``DATE`` and ``DATETIME`` compare as text (dates in
+        Asterisk's ``YYYY-MM-DD[ HH:MM:SS]`` form sort correctly as text)."""
+        return self.is_int or self is RQ.FLOAT
 
     @property
     def min_chars(self) -> int:

@@ -166,7 +166,9 @@ class ConnectionDriver(Generic[C]):
 
     #: Hooks that only forward to the connection method of the same operation: the core may
     #: call that method directly (one frame less on every call) when nothing wraps the hook.
-    FORWARDING: ClassVar[frozenset[str]] = frozenset(op for op in ALL_OPERATIONS if op != "update")
+    #: ``update`` too: a connection without an ``update`` method (a duck-typed class with
+    #: ``update2`` only) is found out at bind time and keeps the hook.
+    FORWARDING: ClassVar[frozenset[str]] = frozenset(ALL_OPERATIONS)
 
     def __init__(self, connect: Connect[C], capabilities: Capabilities | None = None) -> None:
         self._connect = connect

@@ -4,7 +4,8 @@
 ``REALTIME_DESTROY``, with Asterisk's arguments and output formats, as Python functions and
 through :func:`evaluate`, which takes the expression as the dialplan writes it::
 
-    evaluate(rt, "REALTIME(sippeers,name,alice)").value  # "name=alice,host=dynamic,..."
+    evaluate(rt, "${REALTIME(sippeers,name,alice)}").value  # "name=alice,host=dynamic,..."
+    evaluate(rt, "REALTIME(sippeers,name,alice)").value  # the same
     evaluate(rt, "REALTIME(sippeers,name,alice,host)", "10.0.0.7").count  # Set(...=10.0.0.7)
 
 Two of Asterisk's quirks are fixed (docs/functions.md): ``REALTIME`` and
@@ -234,22 +235,57 @@ _WRITE_SYNTAX = {
 }
 
 
-def parse_expression(expression: str) -> tuple[str, list[str]]:
-    """``NAME(arguments)`` -> (NAME, arguments as Asterisk separates them)."""
+def _unbraced(expression: str) -> tuple[str, bool]:
+    """The expression without the ``${...}`` a dialplan reads a function in; whether it
+    had one."""
     text = expression.strip()
+    if text.startswith("${"):
+        if not text.endswith("}"):
+            raise QueryError(
+                f"expected FUNCTION(arguments) or ${{FUNCTION(arguments)}}, got {expression!r}"
+            )
+        return text[2:-1], True
+    if text.startswith("$["):
+        raise QueryError(
+            f"{expression!r} is a dialplan expression ($[...]), not a function: write "
+            "FUNCTION(arguments) or ${FUNCTION(arguments)}"
+        )
+    return text, False
+
+
+def parse_expression(expression: str) -> tuple[str, list[str]]:
+    """``NAME(arguments)``, or ``${NAME(arguments)}`` as the dialplan reads it -> (NAME,
+    arguments as Asterisk separates them).
+
+    Arguments holding ``${...}`` or ``$[...]`` are refused: there is no channel whose
+    variables they would be substituted from, so they would be taken literally."""
+    text, _ = _unbraced(expression)
     name, paren, rest = text.partition("(")
     if not paren or not rest.endswith(")"):
-        raise QueryError(f"expected FUNCTION(arguments), got {expression!r}")
+        raise QueryError(
+            f"expected FUNCTION(arguments) or ${{FUNCTION(arguments)}}, got {expression!r}"
+        )
     name = name.strip()
     if name not in FUNCTIONS:
         known = ", ".join(FUNCTIONS)
         raise QueryError(f"unknown function {name!r} (one of {known}; names are case-sensitive)")
+    if "${" in rest or "$[" in rest:
+        raise QueryError(
+            f"the arguments of {name} hold ${{...}} or $[...], which the dialplan substitutes "
+            "from a channel; there is none here: give their values"
+        )
     return name, separate_args(rest[:-1])
 
 
 def evaluate(rt: Realtime, expression: str, value: str | None = None) -> FunctionResult:
-    """Read ``expression`` (``${REALTIME(...)}``), or write ``value`` to it
-    (``Set(REALTIME(...)=value)``) when ``value`` is given."""
+    """Read ``expression`` (``REALTIME(...)`` or ``${REALTIME(...)}``), or write ``value``
+    to it (``Set(REALTIME(...)=value)``: ``REALTIME(...)``, no ``${...}``) when ``value``
+    is given."""
+    if value is not None and _unbraced(expression)[1]:
+        raise QueryError(
+            "a function is written as Set(FUNCTION(arguments)=value), without ${...} (which "
+            "reads it): give FUNCTION(arguments)"
+        )
     name, args = parse_expression(expression)
     reading, writing = FUNCTIONS[name]
     allowed = reading if value is None else writing

@@ -88,15 +88,24 @@ def _name(row: Row) -> str | None:
     return None
 
 
+#: Columns that identify a row of its own table: the merged peer keeps ``sippeers``' ones.
+_OWN_COLUMNS = frozenset({"id", "name"})
+
+
 def merge(peer: Row, registration: Row | None) -> Row:
     """The peer as chan_sip builds it: its ``sippeers`` columns, then the ``sipregs`` ones
-    over them (column names compared case-insensitively; the peer's spelling kept)."""
+    over them (column names compared case-insensitively; the peer's spelling kept), except
+    ``id`` and ``name``: they stay the ``sippeers`` row's, which the peer is (chan_sip reads
+    neither; the ``sipregs`` row's are in :attr:`Peer.registration`)."""
     if not registration:
         return dict(peer)
     merged = dict(peer)
     spelled = {k.lower(): k for k in peer}
     for key, value in registration.items():
-        merged[spelled.get(key.lower(), key)] = value
+        lower = key.lower()
+        if lower in _OWN_COLUMNS:
+            continue
+        merged[spelled.get(lower, key)] = value
     return merged
 
 
@@ -297,7 +306,7 @@ class SipPeers:
                 values[column] = value
         if regserver is not None:
             values["regserver"] = regserver
-        return self.rt.update(self.registration_family, "name", name, values)
+        return self._write(name, values)
 
     def unregister(self, name: str) -> int:
         """Clear a registration as chan_sip does when it expires (``destroy_association``):
@@ -305,12 +314,25 @@ class SipPeers:
         ``regseconds`` and ``lastms`` set to 0; rows matched."""
         if not name:
             raise QueryError("a peer name must not be empty")
-        return self.rt.update(self.registration_family, "name", name, _UNREGISTERED)
+        return self._write(name, _UNREGISTERED)
 
     def qualify(self, name: str, lastms: int | None) -> int:
         """Record a qualify result: the round trip in ms, or None for unreachable (-1)."""
         value = "-1" if lastms is None else str(int(lastms))
-        return self.rt.update(self.registration_family, "name", name, {"lastms": value})
+        return self._write(name, {"lastms": value})
+
+    def _write(self, name: str, values: Mapping[str, str]) -> int:
+        """Update the peer's registration row, as chan_sip does: never an insert. With
+        ``sipregs``, a peer without a row there is written nowhere: said once per call."""
+        n = self.rt.update(self.registration_family, "name", name, values)
+        if n == 0 and self.uses_registrations:
+            log.warning(
+                "peer %r has no %s row: chan_sip only updates registration rows, so nothing "
+                "was written (store a row with its name: realtime import sippeers does)",
+                name,
+                self.registrations,
+            )
+        return n
 
     def require(self) -> bool:
         """The registration columns chan_sip requires (created in the create modes)."""

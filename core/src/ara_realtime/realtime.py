@@ -348,7 +348,8 @@ class Realtime:
     def _all_failed(
         family: str, op: str, failures: list[tuple[str, BaseException]]
     ) -> BackendError:
-        detail = "; ".join(f"{label}: {exc}" for label, exc in failures)
+        # one line: a driver's message may hold a server's multi-line text
+        detail = "; ".join(f"{label}: {' '.join(str(exc).split())}" for label, exc in failures)
         return BackendError(
             f"{op} on {family!r} failed on every backend: {detail}", failures=failures
         )

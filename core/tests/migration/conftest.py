@@ -48,6 +48,13 @@ class Backend:
         self.opened.append(rt)
         return rt
 
+    def setting(self, key: str, value: str) -> None:
+        """Add ``key = value`` to this database's section of the driver's settings file
+        (pgsql, mysql; before :meth:`realtime`)."""
+        file = {"pgsql": "res_pgsql.conf", "mysql": "res_config_mysql.conf"}[self.driver]
+        with (self.dir / file).open("a") as f:  # the file's one section is this database's
+            f.write(f"{key} = {value}\n")
+
     def create(self, rt: Realtime, families: Sequence[str]) -> None:
         """The families' tables: ``realtime schema --create`` on SQL; on ldap the schema the
         directory was started with and the ``res_ldap.conf`` sections are the tables."""

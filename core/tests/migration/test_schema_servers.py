@@ -85,3 +85,45 @@ def test_ldap_tables_from_the_same_definitions(backend: Backend) -> None:
     assert rt.load_multi("queue_members", ("uniqueid >=", "7")) == [
         {"queue_name": "q", "interface": "PJSIP/1", "uniqueid": "7"}
     ]
+
+
+_AST_BOOL = ("0", "1", "off", "on", "false", "true", "no", "yes")
+
+
+@pytest.mark.parametrize("driver", ["pgsql", "mysql"])
+def test_check_names_enum_types(backend: Backend) -> None:
+    """An enum column made text, an enum column of another enum type, and (PostgreSQL) an
+    enum type with other labels: check names the types as the database does."""
+    rt = backend.realtime(f"ps_endpoints => DRIVER,{DB}\nvoicemail => DRIVER,{DB}\n")
+    create(rt, ["ps_endpoints", "voicemail"])
+    if backend.driver == "pgsql":
+        backend.sql(
+            "ALTER TABLE ps_endpoints ALTER COLUMN direct_media TYPE VARCHAR(5);"
+            "ALTER TABLE voicemail ALTER COLUMN attach TYPE ast_bool_values "
+            "USING attach::text::ast_bool_values"
+        )
+        backend.sql("ALTER TYPE yes_no_values ADD VALUE 'maybe'")
+        ast_bool = f"the enum type ast_bool_values ({', '.join(map(repr, _AST_BOOL))})"
+        yes_no = "the enum type yes_no_values ('yes', 'no')"
+    else:
+        labels = ",".join(f"'{e}'" for e in _AST_BOOL)
+        backend.sql(
+            "ALTER TABLE ps_endpoints MODIFY direct_media VARCHAR(5);"
+            f"ALTER TABLE voicemail MODIFY attach ENUM({labels})"
+        )
+        ast_bool = f"ENUM({labels})"
+        yes_no = "ENUM('yes','no')"
+    found = {f"{d.table}.{d.item}": d.problem for d in check(rt, ["ps_endpoints", "voicemail"])}
+    assert found.pop("ps_endpoints.direct_media") == (
+        f"type is VARCHAR(5), the definition says {ast_bool}"
+    )
+    assert found.pop("voicemail.attach") == f"type is {ast_bool}, the definition says {yes_no}"
+    if backend.driver == "pgsql":  # every other yes_no_values column: the type changed
+        assert found.pop("voicemail.saycid") == (
+            f"type is {yes_no[:-1]}, 'maybe'), the definition says {yes_no}"
+        )
+        assert set(found.values()) == {
+            f"type is {yes_no[:-1]}, 'maybe'), the definition says {yes_no}"
+        }
+    else:
+        assert found == {}

@@ -77,6 +77,10 @@ def test_general_keys_sections_and_code(tmp_path: Path) -> None:
         ("[_general]\ncafile = /nonexistent/ca.pem\n", {}, "cafile .* not a readable file"),
         ("", {"passwd": "x"}, "unknown setting 'passwd'"),
         ("", {"pool_size": "0"}, "pool_size must be at least 1"),
+        ("[_general]\nurl = ldap://127.0.0.1:abc\n", {}, "res_ldap.conf:2: url: the port must"),
+        ("[_general]\nurl = ldap://h:99999\n", {}, "res_ldap.conf:2: url: the port must"),
+        ("[_general]\nhost = 127.0.0.1:389\n", {}, "res_ldap.conf:2: host: .* not host"),
+        ("[_general]\nhost = h\nport = 0\n", {}, "port must be at least 1"),
     ],
 )
 def test_bad_settings_name_file_and_line(

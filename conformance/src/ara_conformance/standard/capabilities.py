@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from ara_realtime import Capabilities, NotSupported
+from ara_realtime import Capabilities, NotSupported, QueryError
 from ara_realtime.capabilities import ALL_OPERATIONS
+from ara_realtime.datatypes import RQ, Requirement
 
 from .._areas import conformance, register_standard
 from .._base import ConformanceBase
-from .._tables import PEERS
+from .._tables import PEERS, TableSpec
 from .._target import Session, Target
 from ._common import FAM, row_names, static_session
 
@@ -104,6 +105,57 @@ class CapabilityTests(ConformanceBase):
         ara.rt.store(FAM, {"name": "m", "secret": value})
         assert ara.rt.load(FAM, name="m") == {"name": "m", "secret": value}, (
             f"a {size}-character value did not round-trip"
+        )
+
+    @conformance(
+        "capabilities",
+        ops=("store", "load", "update", "update2"),
+        when=lambda caps: caps.max_value_length is not None,
+        label="max_value_length",
+    )
+    def test_max_value_length_is_a_limit(self, ara_target: Target) -> None:
+        """A declared ``max_value_length`` is a limit: one character more is a ``QueryError``
+        for ``store``, ``update`` and ``update2``, and nothing is stored or changed (in a
+        column sized well above the limit, so the column is not what refuses it).
+
+        Usually broken by: a declared limit the driver does not enforce (values cut to size,
+        or kept whole when the storage has room after all).
+        """
+        limit = ara_target.capabilities.max_value_length
+        assert limit is not None
+        spec = TableSpec(
+            "limits",
+            {"name": Requirement(RQ.CHAR, 40), "value": Requirement(RQ.CHAR, limit + 20)},
+        )
+        fits, over = ("é;" * limit)[:limit], ("é;" * limit)[:limit] + "x"
+        with ara_target.open({"limits": spec}) as s:
+            rt = s.rt
+            assert rt.store("limits", {"name": "a", "value": fits}) == 1
+            assert rt.load("limits", name="a") == {"name": "a", "value": fits}
+            with pytest.raises(QueryError):
+                rt.store("limits", {"name": "b", "value": over})
+            assert rt.load("limits", name="b") is None, "a refused store left a row"
+            with pytest.raises(QueryError):
+                rt.update("limits", "name", "a", {"value": over})
+            with pytest.raises(QueryError):
+                rt.update2("limits", {"name": "a"}, {"value": over})
+            assert rt.load("limits", name="a") == {"name": "a", "value": fits}, (
+                f"a value of {limit + 1} characters changed the row (declared limit {limit})"
+            )
+
+    @conformance("capabilities")
+    def test_capabilities_are_given_without_a_connection(self, ara_target: Target) -> None:
+        """``ara_capabilities`` answers with ``connection=None`` (how ``realtime drivers``
+        lists a driver before anything is connected), with a ``Capabilities``.
+
+        Usually broken by: reading settings from the connection without checking for None.
+        """
+        hooks = ara_target.plugins.hooks(ara_target.driver)
+        if hooks.capabilities is None:
+            return  # no hook: the core lists the driver as supporting nothing
+        caps = hooks.capabilities(None)
+        assert isinstance(caps, Capabilities), (
+            f"ara_capabilities(connection=None) returned {type(caps).__name__}"
         )
 
     @conformance("capabilities", ops=("store",), backdoor="read")

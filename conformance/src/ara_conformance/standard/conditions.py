@@ -82,6 +82,38 @@ class ConditionsTests(ConformanceBase):
 
         check()
 
+    @conformance("conditions", ops=("store", "load", "load_multi"))
+    def test_every_condition_applies_and_not_equal_matches_absent(self, ara: Session) -> None:
+        """Every condition of a call must hold (AND), on text and integer columns alike, and
+        ``!=`` matches rows where the column is absent, on integer columns too.
+
+        Usually broken by: applying the first condition only; SQL's ``col <> v``, which is
+        never true for NULL (the driver must add ``OR col IS NULL``).
+        """
+        rows = [
+            {"name": "a", "host": "h", "port": "5060", "lastms": "10"},
+            {"name": "b", "host": "h", "port": "5061"},
+            {"name": "c", "host": "h", "lastms": "20"},
+            {"name": "d", "host": "other", "port": "5060"},
+        ]
+        for row in rows:
+            ara.rt.store(FAM, row)
+
+        def names(*conds: tuple[str, str]) -> list[str]:
+            return sorted(row_names(ara.rt.load_multi(FAM, *conds)))
+
+        anded, absent = "conditions must be ANDed", "!= must match absent values (integer column)"
+        assert names(("host", "h"), ("port", "5060")) == ["a"], anded
+        assert names(("port", "5060"), ("host", "h")) == ["a"], anded
+        assert names(("host", "h"), ("name !=", "b")) == ["a", "c"], anded
+        assert names(("host", "h"), ("port !=", "5060"), ("name !=", "b")) == ["c"], absent
+        assert names(("lastms !=", "10")) == ["b", "c", "d"], absent
+        assert names(("port !=", "5061"), ("lastms !=", "20")) == ["a", "d"], absent
+        assert names(("host", "h"), ("lastms >", "5"), ("port LIKE", "50%")) == ["a"], anded
+        assert ara.rt.load(FAM, ("host", "h"), ("port", "5061")) == rows[1]
+        assert ara.rt.load(FAM, ("host", "other"), ("lastms !=", "10")) == rows[3]
+        assert ara.rt.load(FAM, ("host", "h"), ("name", "d")) is None
+
     @conformance("conditions", ops=("store", "load_multi"))
     def test_large_integers_compare_exactly(self, ara: Session) -> None:
         """64-bit integers compare exactly (no rounding through floating point).

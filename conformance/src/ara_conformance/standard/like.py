@@ -47,10 +47,14 @@ _ESCAPE_EXAMPLES = [
 
 
 @st.composite
-def _values_and_pattern(draw: st.DrawFn, ci: bool) -> tuple[list[str], str]:
+def _values_and_pattern(draw: st.DrawFn, ci: bool, max_length: int | None) -> tuple[list[str], str]:
     """A few values, and a LIKE pattern derived from one of them."""
     values = draw(
-        st.lists(text_values(PEERS.size("secret"), ci_safe=ci), min_size=1, max_size=5),
+        st.lists(
+            text_values(PEERS.size("secret"), ci_safe=ci, max_length=max_length),
+            min_size=1,
+            max_size=5,
+        ),
         label="values",
     )
     base = draw(st.sampled_from(values), label="base")
@@ -85,7 +89,9 @@ class LikeTests(ConformanceBase):
         """
         ci = ara_target.capabilities.case_insensitive
 
-        @examples(_values_and_pattern(ci), explicit=[(case,) for case in _ESCAPE_EXAMPLES])
+        limit = ara_target.capabilities.max_value_length
+
+        @examples(_values_and_pattern(ci, limit), explicit=[(case,) for case in _ESCAPE_EXAMPLES])
         def check(case: tuple[list[str], str]) -> None:
             values, pattern = case
             with ara_target.open({FAM: PEERS}) as s:

@@ -184,7 +184,13 @@ class OrderingTests(ConformanceBase):
     def test_comparisons_agree_with_the_order(self, ara_target: Target) -> None:
         """``col < v`` selects exactly the rows that sort before ``v`` (any declared order)."""
 
-        @examples(st.lists(text_values(20, empty=False), min_size=1, max_size=6, unique=True))
+        limit = ara_target.capabilities.max_value_length
+
+        @examples(
+            st.lists(
+                text_values(20, empty=False, max_length=limit), min_size=1, max_size=6, unique=True
+            )
+        )
         def check(values: list[str]) -> None:
             with ara_target.open({FAM: PEERS}) as s:
                 for i, value in enumerate(values):

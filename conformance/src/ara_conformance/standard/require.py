@@ -15,7 +15,7 @@ from .._profiles import examples
 from .._strategies import text_values
 from .._tables import ASTERISK_COLUMNS, PEERS, TableSpec
 from .._target import Session, Target
-from ._common import FAM, model_for, value_limit
+from ._common import FAM, model_for, row_names, value_limit
 
 __all__ = ["RequireTests"]
 
@@ -140,6 +140,45 @@ class RequireTests(ConformanceBase):
         ara.rt.unload(FAM)
         ara.rt.store(FAM, {"name": "b"})
         assert ara.rt.load(FAM, name="b") == {"name": "b"}
+
+    @conformance("require", ops=("require", "store", "load"))
+    def test_require_without_a_create_mode_only_checks(self, ara: Session) -> None:
+        """Without ``requirements = createclose|createchar`` (Asterisk's default, ``warn``),
+        ``require`` creates nothing: it returns ``False`` for a column the table lacks, which
+        stays unknown, and ``True`` for columns the table has.
+
+        Usually broken by: creating columns in every mode, or returning ``True`` whatever
+        was asked.
+        """
+        plain = ara.without_create()
+        assert plain.require(FAM, {"useragent": ("char", 255)}) is False, (
+            "require returned True for a column the table lacks, outside a create mode"
+        )
+        assert plain.require(FAM, {"name": ("char", 40), "useragent": ("char", 80)}) is False
+        with pytest.raises(QueryError):
+            plain.store(FAM, {"name": "a", "useragent": "x"})
+        assert plain.require(FAM, {"name": ("char", 40), "port": ("uinteger2", 5)}) is True
+        assert plain.store(FAM, {"name": "b"}) == 1
+        assert plain.load(FAM, name="b") == {"name": "b"}
+
+    @conformance("require", ops=("unload", "store", "load", "load_multi"), backdoor="write")
+    def test_unload_drops_cached_rows(self, ara: Session) -> None:
+        """After ``unload`` the driver reads storage again: a row written by another program
+        meanwhile is seen (load, change behind the driver's back, unload, load again).
+
+        Usually broken by: a row cache that ``unload`` does not clear.
+        """
+        rt = ara.rt
+        rt.store(FAM, {"name": "a", "host": "h"})
+        assert rt.load(FAM, name="a") == {"name": "a", "host": "h"}
+        assert rt.load(FAM, name="b") is None
+        assert row_names(rt.load_multi(FAM, ("host", "h"))) == ["a"]
+        ara.write_raw(FAM, {"name": "b", "host": "h"})
+        rt.unload(FAM)
+        assert rt.load(FAM, name="b") == {"name": "b", "host": "h"}, (
+            "after unload, a row written behind the driver's back is still not seen"
+        )
+        assert sorted(row_names(rt.load_multi(FAM, ("host", "h")))) == ["a", "b"]
 
     @conformance("require", ops=("require",))
     def test_unknown_requirement_type_is_a_query_error(self, ara: Session) -> None:

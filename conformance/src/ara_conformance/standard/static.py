@@ -71,7 +71,9 @@ class StaticTests(ConformanceBase):
     def test_static_config_round_trip(self, ara_target: Target) -> None:
         """A random ``Config`` stored as rows (in shuffled order) loads back equal."""
 
-        @examples(static_configs(), st.randoms(use_true_random=False), scale=0.6)
+        limit = ara_target.capabilities.max_value_length
+
+        @examples(static_configs(limit), st.randoms(use_true_random=False), scale=0.6)
         def check(config: list[tuple[str, list[tuple[str, str]]]], rnd: Any) -> None:
             rowlist = _config_rows(config, "round.conf")
             rnd.shuffle(rowlist)
@@ -90,7 +92,9 @@ class StaticTests(ConformanceBase):
         categories by name only.
         """
 
-        @examples(static_rows("order.conf", others=("other.conf",)), scale=0.6)
+        limit = ara_target.capabilities.max_value_length
+
+        @examples(static_rows("order.conf", others=("other.conf",), max_length=limit), scale=0.6)
         def check(rowlist: list[StaticModelRow]) -> None:
             with static_session(ara_target) as s:
                 _store_static(s, rowlist)
@@ -150,6 +154,52 @@ class StaticTests(ConformanceBase):
         assert [tuple(r) for r in got] == want, (
             f"static rows: ara_load_static gave {got!r}, the contract says {want!r}"
         )
+
+    @conformance("static", ops=("load_static", "store"))
+    def test_static_null_fields_and_commented(self, ara_target: Target) -> None:
+        """NULL texts come as ``""`` and NULL metrics as ``0``; a row is active only when
+        ``commented`` is 0: NULL ``commented``, like 1, leaves it out (as Asterisk's drivers
+        select ``commented = 0``).
+
+        Usually broken by: ``int(None)``; NULL metrics handed over as None; a NULL
+        ``commented`` read as 0.
+        """
+        base = {"filename": "nul.conf", "commented": "0"}
+        stored = [
+            {**base, "category": "a", "var_name": "x"},  # var_val, metrics NULL
+            {**base, "category": "b", "var_name": "y", "var_val": "1", "cat_metric": "5"},
+            {"filename": "nul.conf", "category": "c", "var_name": "z", "var_val": "2"},
+            {**base, "category": "d", "var_name": "w", "var_val": "3", "commented": "1"},
+        ]
+        seen = _StaticRowsSeen()
+        with static_session(ara_target, seen) as s:
+            for row in stored:
+                assert s.rt.store(STATIC_FAMILY, row) == 1
+            cfg = s.rt.load_config("nul.conf")
+        assert seen.calls, "ara_load_static was never called"
+        got = [tuple(r) for r in seen.calls[0]]
+        assert got == [("b", "y", "1", 5, 0), ("a", "x", "", 0, 0)], (
+            f"static rows with NULL fields: got {got!r}; NULL texts are '', NULL metrics 0, "
+            "and only commented = 0 is active"
+        )
+        assert [c.name for c in cfg] == ["b", "a"]
+
+    @conformance("static", ops=("load_static", "store"))
+    def test_static_same_category_other_metric_is_a_new_category(self, ara_target: Target) -> None:
+        """Rows of one category name with two ``cat_metric`` values make two categories of
+        that name, in ``cat_metric`` order; rows with the same name and metric make one."""
+        rowlist = [
+            StaticModelRow("cat.conf", "c", "low", "1", 1, 0),
+            StaticModelRow("cat.conf", "c", "high", "2", 2, 0),
+            StaticModelRow("cat.conf", "c", "high2", "3", 2, 1),
+        ]
+        with static_session(ara_target) as s:
+            _store_static(s, rowlist)
+            got = s.rt.load_config("cat.conf")
+        assert [(c.name, [(v.name, v.value) for v in c]) for c in got] == [
+            ("c", [("high", "2"), ("high2", "3")]),
+            ("c", [("low", "1")]),
+        ], f"categories: {got.to_dict()!r}"
 
     @conformance("static", ops=("load_static", "store"))
     def test_static_file_without_rows_is_empty(self, ara_target: Target) -> None:

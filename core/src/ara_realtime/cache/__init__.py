@@ -15,6 +15,7 @@ from .plugin import PolicyArg, RealtimeCache, cache_of, configure_from_dir
 from .policy import CACHE_FILE, CacheConfig, CacheLimits, CachePolicy, Coherence, read_cache_config
 from .setup import FeedReport, feed_status, install_change_feeds, remove_change_feeds
 from .stats import BackendStats, CacheStats, FamilyStats, read_stats_dir
+from .wrap import uncached
 
 __all__ = [
     "CACHE_FILE",
@@ -36,4 +37,5 @@ __all__ = [
     "read_cache_config",
     "read_stats_dir",
     "remove_change_feeds",
+    "uncached",
 ]

@@ -96,6 +96,8 @@ class RealtimeCache:
         self._owners: weakref.WeakSet[Realtime] | None = None
         self._plugin_managers: weakref.WeakSet[Any] = weakref.WeakSet()
         self._maintenance: _Maintenance | None = None
+        #: held while the counters' file is written or removed
+        self._stats_lock = threading.Lock()
         self._set_policies(config.families)
 
     @classmethod
@@ -286,10 +288,35 @@ class RealtimeCache:
         with self.lock:
             store = self._stores.pop(key, None)
             watcher = self._watchers.pop(key, None)
+            idle = store is not None and not self._stores
         if watcher is not None:
             watcher.stop()
         if store is not None:
             store.close()
+        if idle:
+            self._idle()
+
+    def _idle(self) -> None:
+        """No open connection is served any more (``Realtime.close()``, or the last
+        ``Realtime`` dropped): stop the maintenance thread and remove the counters' file.
+        Counters stay; both come back when a connection is served again."""
+        with self.lock:
+            if self._stores:
+                return  # served again meanwhile
+            maintenance, self._maintenance = self._maintenance, None
+        if maintenance is not None:
+            maintenance.stop()
+        self._remove_stats_file()
+
+    def _remove_stats_file(self) -> None:
+        directory = self.limits.stats_dir
+        if directory is None:
+            return
+        with self._stats_lock, self.lock:
+            if self._maintenance is not None:
+                return  # a new thread is publishing: its file stays
+            with contextlib.suppress(OSError):
+                self._stats_path(directory).unlink(missing_ok=True)
 
     # -- background reads (stale_while_revalidate) and the counters' file ---------------------
 
@@ -346,11 +373,12 @@ class RealtimeCache:
         directory = self.limits.stats_dir
         if directory is None:
             return
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            write_stats_file(self._stats_path(directory), self.stats())
-        except OSError as exc:
-            log.warning("cache: cannot write its counters to %s: %s", directory, exc)
+        with self._stats_lock:  # never after the file was removed for good
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                write_stats_file(self._stats_path(directory), self.stats())
+            except OSError as exc:
+                log.warning("cache: cannot write its counters to %s: %s", directory, exc)
 
     def _stats_path(self, directory: Path) -> Path:
         return directory / f"{os.getpid()}-{id(self):x}.json"
@@ -449,10 +477,7 @@ class RealtimeCache:
             maintenance, self._maintenance = self._maintenance, None
         if maintenance is not None:
             maintenance.stop()
-        directory = self.limits.stats_dir
-        if directory is not None:
-            with contextlib.suppress(OSError):
-                self._stats_path(directory).unlink(missing_ok=True)
+        self._remove_stats_file()
 
 
 class _Maintenance:

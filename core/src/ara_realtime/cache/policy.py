@@ -69,7 +69,8 @@ class CachePolicy:
     :param negative_ttl: seconds "no such row" (``None``, ``[]``) is remembered; 0: never.
     :param stale_while_revalidate: seconds past ``ttl`` during which the expired row is still
         answered at once while a background thread reads it again.
-    :param stale_if_error: seconds past ``ttl`` during which an expired row is answered when
+    :param stale_if_error: seconds past ``ttl``, counted from the read, during which a row
+        that is no longer fresh (expired, or its change feed not listening) is answered when
         the backend fails (a ``BackendError`` never drops a cached row).
     :param key: the column identifying a row (a text column compared exactly). Entries whose
         conditions include ``key = value`` are dropped only by changes to rows with that key;

@@ -9,8 +9,12 @@ takes the cache's lock.
 
 Coherence per table (:attr:`TableState.feed`): ``none`` (no change feed: entries live their
 ``ttl``, or are not kept under ``coherence = feed``), ``pending`` and ``down`` (a feed exists
-but is not listening: answers are kept only for ``stale_if_error``, never served as fresh),
-``live`` (the feed reports every change: entries live their ``ttl``).
+but is not listening: answers are kept only to answer backend errors, never served as
+fresh), ``live`` (the feed reports every change: entries live their ``ttl``).
+
+Whatever the feed does, an entry read at ``t`` answers a backend error until
+``t + ttl + stale_if_error`` (:attr:`Entry.ends`): a feed that stops listening ends its
+freshness at once, not the time it may answer an outage.
 """
 
 from __future__ import annotations
@@ -73,7 +77,18 @@ class FamilyState:
 
 
 class Entry:
-    __slots__ = ("column", "expires", "fam", "key", "pin", "size", "table", "used", "value")
+    __slots__ = (
+        "column",
+        "ends",
+        "expires",
+        "fam",
+        "key",
+        "pin",
+        "size",
+        "table",
+        "used",
+        "value",
+    )
 
     def __init__(
         self,
@@ -86,10 +101,15 @@ class Entry:
         column: str | None,
         pin: str | None,
         size: int,
+        ends: float | None = None,
     ) -> None:
         self.key = key
         self.value = value
+        #: until when it is answered as fresh (brought forward when a feed stops listening)
         self.expires = expires
+        #: when its ttl ends, counted from the read whatever the feed did since: it answers
+        #: a backend error until ``ends + stale_if_error``
+        self.ends = expires if ends is None else ends
         self.fam = fam
         self.table = table
         self.column = column  # the key column the entry is pinned on (None: not pinned)
@@ -284,7 +304,7 @@ class Store:
             ):
                 fam.stale_hits += 1
                 return _copy(e.value)
-            if now < self.down_until and late < policy.stale_if_error:
+            if now < self.down_until and now - e.ends < policy.stale_if_error:
                 fam.error_hits += 1
                 return _copy(e.value)
         fam.misses += 1
@@ -309,7 +329,7 @@ class Store:
             now = self.clock()
             self.down_until = now + self.cache.limits.error_retry
             e = self.entries.get(key)
-            if e is not None and now - e.expires < fam.policy.stale_if_error:
+            if e is not None and now - e.ends < fam.policy.stale_if_error:
                 fam.error_hits += 1
                 return _copy(e.value)
             raise
@@ -361,6 +381,7 @@ class Store:
                 column=column if pin is not None else None,
                 pin=pin,
                 size=_size(key, value),
+                ends=now + ttl,
             )
             self.entries[key] = entry
             if pin is None:

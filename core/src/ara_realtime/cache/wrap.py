@@ -3,18 +3,38 @@
 Reads (``load``, ``load_multi``) look the call up first; a fresh entry is answered with no lock
 and no call into the driver: one dict look-up, one clock read and a copy of the row. Writes
 (``update``, ``update2``, ``store``, ``destroy``), ``require`` and ``unload`` pass through and
-then drop what they may have changed, whether they succeeded or not.
+then drop what they may have changed, whether they succeeded or not. Reads inside
+:func:`uncached` pass through too (a context variable, read only for cached families).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..conditions import Condition
 from .store import FamilyState, Store
 
-__all__ = ["wrap_operations"]
+__all__ = ["uncached", "wrap_operations"]
+
+_BYPASS: contextvars.ContextVar[bool] = contextvars.ContextVar("ara_cache_bypass", default=False)
+
+
+@contextlib.contextmanager
+def uncached() -> Iterator[None]:
+    """Reads in this block (this thread or task) go to the storage, past every cache: they
+    neither use cached answers nor keep theirs, and a backend error is raised as it is.
+
+    For readers with a freshness bound of their own that a cached family's ``ttl`` would
+    break: the realtime switch re-reads its contexts this way."""
+    token = _BYPASS.set(True)
+    try:
+        yield
+    finally:
+        _BYPASS.reset(token)
+
 
 Op = Callable[..., Any]
 #: Family spelling -> its state, or ``None`` when the family is not cached.
@@ -46,12 +66,13 @@ def _load(inner: Op, store: Store, families: Families, resolve: Callable[..., An
     entries = store.entries
     fetch = store.fetch
     now = store.clock
+    bypassed = _BYPASS.get
 
     def load(family: str, table: str, conditions: tuple[Condition, ...]) -> Any:
         fam = families.get(family, _UNKNOWN)
         if fam is _UNKNOWN:
             fam = resolve(family)
-        if fam is None:
+        if fam is None or bypassed():
             return inner(family, table, conditions)
         key = (table, conditions)
         entry = entries.get(key)
@@ -72,12 +93,13 @@ def _load_multi(inner: Op, store: Store, families: Families, resolve: Callable[.
     entries = store.entries
     fetch = store.fetch
     now = store.clock
+    bypassed = _BYPASS.get
 
     def load_multi(family: str, table: str, conditions: tuple[Condition, ...]) -> Any:
         fam = families.get(family, _UNKNOWN)
         if fam is _UNKNOWN:
             fam = resolve(family)
-        if fam is None or not fam.policy.multi:
+        if fam is None or not fam.policy.multi or bypassed():
             return inner(family, table, conditions)
         key = (table, conditions, True)
         entry = entries.get(key)

@@ -25,7 +25,8 @@ from ..cache import (
 from ..errors import ConfigError, RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
-from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out
+from . import _template
+from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out, _write
 
 log = logging.getLogger("ara_realtime.cli")
 
@@ -470,7 +471,9 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     with Asterisk's comma-separated arguments, quoted as one shell word:
     realtime function 'REALTIME(sippeers,name,alice)'. Without VALUE the function is read
     and its value printed (then any channel variable it sets, as NAME=value); with VALUE it
-    is written. Exit status 1 when no row was found or changed.
+    is written. A read that finds no row prints nothing (the function's value is empty) and
+    Asterisk's "No rows found matching search criteria." on standard error. Exit status 1
+    when no row was found or changed.
     """
     from ..functions import evaluate, parse_expression  # noqa: PLC0415
 
@@ -498,6 +501,8 @@ def _cmd_function(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     else:
         out.line(f"Updated {_records(result.count or 0)}.")
     if args.value is None and result.value is None:
+        if out.mode != "json":
+            _write(sys.stderr, "No rows found matching search criteria.\n")
         return EXIT_NOT_FOUND
     if args.value is not None and name != "REALTIME_STORE" and not result.count:
         return EXIT_NOT_FOUND
@@ -691,9 +696,11 @@ def _cmd_import(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     voicemail (voicemail.conf mailboxes), queues (queues.conf queues and their members) or
     pjsip (pjsip.conf objects, each into the ps_* table of its type=). Templates and
     inheritance are resolved; an option with no column is reported with its file and line
-    and stops the import unless --drop-unknown leaves it out; --dry-run shows the rows. All or
-    nothing: rows whose keys exist need --replace; every row is read back, and on any failure
-    the rows written are deleted and the replaced ones restored.
+    and stops the import unless --drop-unknown leaves it out; so does a value Asterisk would
+    read back differently from the file (several set_var lines where the database's codec
+    stores ';' as ^3B). --dry-run shows the rows. All or nothing: rows whose keys exist need
+    --replace; every row is read back, and on any failure the rows written are deleted and
+    the replaced ones restored; the error names the object whose write failed and says so.
     """
     from ..migrate import kinds  # noqa: PLC0415
 
@@ -730,17 +737,38 @@ def _cmd_import(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
                 )
             )
         return EXIT_OK
-    total = len(plan.records)
-    with _progress(out, total, "importing") as advance:
-        kinds.run(rt, plan, replace=args.replace, drop_unknown=args.drop_unknown, progress=advance)
-    counts = {f: sum(1 for r in plan.records if r.family == f) for f in plan.families}
+    if out.mode != "json":
+        _report(out, plan)  # before writing: a failure below is read after what was found
+    outcome = kinds.Outcome()
+    try:
+        with _progress(out, len(plan.records), "importing") as advance:
+            kinds.run(
+                rt,
+                plan,
+                replace=args.replace,
+                drop_unknown=args.drop_unknown,
+                progress=advance,
+                outcome=outcome,
+            )
+    except RealtimeError as exc:
+        if out.mode == "json":
+            report["error"] = {
+                "message": str(exc),
+                "failed_at": outcome.failed_at,
+                "restored": outcome.restored,
+                "not_undone": outcome.left,
+            }
+            out.json(report)
+        raise
     if out.mode == "json":
-        report["stored"] = counts
+        report["stored"] = outcome.stored
+        report["kept"] = outcome.kept
         out.json(report)
     else:
-        _report(out, plan)
-        for family, n in counts.items():
+        for family, n in outcome.stored.items():
             out.line(f"Stored {n} row{'' if n == 1 else 's'} in {family}.")
+        for family, n in outcome.kept.items():
+            out.line(f"Kept {n} row{'' if n == 1 else 's'} already in {family}.")
     return EXIT_OK
 
 
@@ -767,4 +795,20 @@ def _cmd_export(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     for p in problems:
         log.warning("%s", p)
     _emit(out, args.output, text)
+    return EXIT_OK
+
+
+def _cmd_new_driver(args: argparse.Namespace, out: _Out) -> int:
+    """Create a ready package for a new driver.
+
+    pyproject.toml with the entry points, a typed Connection implementing the contract over a
+    Storage class (the one part to fill in), a conformance target with a back door and a real
+    outage, the suite's tests, a CI workflow and a README, in ./ara-NAME (or --dir).
+    """
+    where, written = _template.create(args.name, Path(args.dir) if args.dir else None)
+    if out.mode == "json":
+        out.json({"directory": str(where), "files": [str(p) for p in written]})
+        return EXIT_OK
+    out.line(f"created {where} ({len(written)} files); fill in src/ara_{args.name}/storage.py,")
+    out.line(f"then: cd {where} && pip install -e '.[test]' && pytest")
     return EXIT_OK

@@ -25,6 +25,7 @@ from ._commands import (
     _cmd_load,
     _cmd_load_multi,
     _cmd_mappings,
+    _cmd_new_driver,
     _cmd_schema,
     _cmd_status,
     _cmd_store,
@@ -291,6 +292,8 @@ _ARGS: dict[str, tuple[str, str | None, str, str]] = {
         "FAMILY",
         "families to act on (default: every family realtime_cache.conf names)",
     ),
+    "driver_name": ("name", None, "NAME", "the driver's name, as extconfig.conf will use it"),
+    "new_driver_dir": ("--dir", None, "DIR", "where to write the package (default ./ara-NAME)"),
 }
 
 #: Every command: its words, handler (whose docstring is its help), the check run after
@@ -326,6 +329,7 @@ _COMMANDS: tuple[tuple[str, Handler, Prepare | None, str], ...] = (
     ("cache stats", _cmd_cache_stats, None, ""),
     ("cache install", _with_realtime(_cmd_cache_install, cache=True), None, "cache_families"),
     ("cache remove", _with_realtime(_cmd_cache_remove, cache=True), None, "cache_families"),
+    ("new-driver", _cmd_new_driver, None, "driver_name new_driver_dir"),
 )
 
 #: Words that only group commands.

@@ -2,7 +2,8 @@
 
 Each database name is one store shared by every ``Realtime`` in the process (so a test can
 seed it and the code under test read it); :func:`reset` empties one or all stores. Tables are
-created by ``require`` (in any mode: there is no schema to protect) or by :func:`create_table`.
+created by ``require`` (its ``requirements`` setting defaults to ``createclose``: there is no
+schema to protect; ``warn`` makes ``require`` only check) or by :func:`create_table`.
 Semantics are exactly the contract's: exact matching, code-point text order, integer columns
 (declared through ``require`` with an integer ``RQ`` type) compared numerically. Its change
 feed pushes each write to every subscriber in the process (the store is the process's own).
@@ -10,6 +11,7 @@ feed pushes each write to every subscriber in the process (the store is the proc
 
 from __future__ import annotations
 
+import copy
 import operator
 import queue
 import threading
@@ -23,7 +25,7 @@ from ..changes import Change, ChangeFeed, Subscription
 from ..conditions import Condition, check_identifier, like_regex
 from ..datatypes import RQ, STATIC_COLUMNS, Requirement, Row, StaticRow
 from ..driver import Connection, ConnectionDriver
-from ..errors import QueryError
+from ..errors import ConfigError, QueryError
 
 __all__ = ["MemoryStore", "create_table", "driver", "reset", "store"]
 
@@ -103,6 +105,8 @@ class MemoryStore(Connection):
     """One named in-memory database."""
 
     CAPABILITIES = Capabilities.full(require_create=True, change_feed="notify")
+    #: False for a connection whose ``requirements`` setting is ``warn``: require only checks.
+    creates = True
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -232,8 +236,12 @@ class MemoryStore(Connection):
             self._changed(name, None)
 
     def require(self, family: str, table_name: str, columns: Mapping[str, Requirement]) -> bool:
-        self.create_table(table_name, columns)
-        return True
+        if self.creates:
+            self.create_table(table_name, columns)
+            return True
+        with self.lock:
+            table = self.tables.get(table_name)
+            return table is not None and all(c in table.columns for c in columns)
 
     def load_static(self, table_name: str, filename: str) -> list[StaticRow]:
         with self.lock:
@@ -242,7 +250,9 @@ class MemoryStore(Connection):
             rows = [
                 r
                 for r in table.rows
-                if r.get("filename", "") == filename and _int(r.get("commented")) == 0
+                if r.get("filename", "") == filename
+                and r.get("commented")  # NULL is not active, as with SQL's commented = 0
+                and _int(r.get("commented")) == 0
             ]
             out = [
                 StaticRow(
@@ -352,8 +362,21 @@ def reset(name: str | None = None) -> None:
 # -- the plugin ---------------------------------------------------------------------------
 
 
+_MODES = ("createclose", "createchar", "warn")
+
+
 def _connect(database: str, settings: Mapping[str, str], config_dir: Path | None) -> MemoryStore:
-    return store(database)
+    shared = store(database)
+    mode = settings.get("requirements", "createclose").strip().lower()
+    if mode not in _MODES:
+        raise ConfigError(
+            f"memory database {database!r}: requirements must be one of {', '.join(_MODES)}"
+        )
+    if mode != "warn":
+        return shared
+    checking = copy.copy(shared)  # the same tables and lock; require only checks
+    checking.creates = False
+    return checking
 
 
 #: The plugin object the ``memory`` entry point names.

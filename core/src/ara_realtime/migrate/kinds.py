@@ -6,6 +6,8 @@ share).
 kind        file              rows
 =========== ================= ==================================================================
 sippeers    ``sip.conf``      a category with ``type=`` (friend, peer, user): one ``sippeers`` row
+                              (and, with ``sipregs`` mapped to a table of its own, a ``sipregs``
+                              row of its name unless one is there)
 iaxfriends  ``iax.conf``      a category with ``type=``: one ``iaxfriends`` row
 voicemail   ``voicemail.conf`` each ``mailbox => password,name,email,pager,options`` line
 queues      ``queues.conf``   a category: one ``queues`` row; each ``member =>`` line: one
@@ -26,6 +28,7 @@ from ..realtime import Realtime
 from . import objects
 from .objects import (
     ObjectPlan,
+    Outcome,
     Problem,
     Progress,
     Record,
@@ -38,10 +41,12 @@ from .objects import (
     names,
     row_from,
     rows_of,
+    storage_problems,
     where,
 )
+from .stored import storage_of
 
-__all__ = ["KINDS", "Kind", "export", "import_plan", "kind", "run"]
+__all__ = ["KINDS", "Kind", "Outcome", "export", "import_plan", "kind", "run"]
 
 _ACL_LISTS = frozenset({"permit", "deny", "contactpermit", "contactdeny"})
 
@@ -65,6 +70,8 @@ class Kind:
     #: objects whose family is not mapped stay in the file (pjsip: each type goes to realtime
     #: only where sorcery.conf says so) instead of stopping the import
     optional: bool = False
+    #: adds rows other families need for the planned ones (given the records, targets set)
+    companions: Callable[[Realtime, ObjectPlan], None] | None = None
 
     def target(self, rt: Realtime, family: str) -> str:
         """The family name ``rt`` maps ``family``'s table under."""
@@ -92,8 +99,11 @@ def _peers(table: str, rules: Rules, skip: frozenset[str]) -> Callable[[Config, 
             values = {"name": cat.name}
             here = where(cat.file, cat.lineno, cat.name)
             check_value(t, "name", cat.name, out.problems, here)
-            values.update(row_from(cat, t, rules, out.problems))
-            out.records.append(Record(table, ("name",), values, here))
+            record = Record(table, ("name",), values, here)
+            values.update(
+                row_from(cat, t, rules, out.problems, places=record.places, joined=record.joined)
+            )
+            out.records.append(record)
         key_problem(out.records, out.problems, "peer")
         out.records[:] = last_definitions(out.records)
 
@@ -106,11 +116,40 @@ def _peers_back(
     def export(rt: Realtime, problems: list[Problem], target: Callable[[str], str]) -> Config:
         cfg = Config()
         t = definition(table)
-        for row in rows_of(rt, target(table), ("name",)):
-            add_options(cfg, row["name"], row, t, rules)
+        family = target(table)
+        rows = rows_of(rt, family, ("name",))
+        split = storage_of(rt, family).lines_kept if rows else True
+        for row in rows:
+            add_options(cfg, row["name"], row, t, rules, split=split)
         return cfg
 
     return export
+
+
+def _sipregs_rows(rt: Realtime, plan: ObjectPlan) -> None:
+    """With ``sipregs`` mapped to a table of its own, a row (its ``name``) for each peer:
+    chan_sip only updates registration rows, so a peer without one would never register.
+    One already there is kept as it is (it holds the peer's registration)."""
+    if not rt.is_mapped("sipregs") or _same_table(rt, "sipregs", "sippeers"):
+        return
+    peers = [r for r in plan.records if r.family == "sippeers"]
+    plan.records.extend(
+        Record("sipregs", ("name",), {"name": r.values["name"]}, r.origin, keep_existing=True)
+        for r in peers
+    )
+
+
+def _same_table(rt: Realtime, a: str, b: str) -> bool:
+    """Do families ``a`` and ``b`` (priority 1) map onto one table of one database?"""
+
+    def where(family: str) -> tuple[str, str, str] | None:
+        found = [m for m in rt.mappings if m.name.lower() == family.lower()]
+        if not found:
+            return None
+        m = min(found, key=lambda m: m.priority)
+        return (m.driver, m.database, m.table)
+
+    return where(a) == where(b)
 
 
 SIP_RULES = Rules(
@@ -146,6 +185,9 @@ def _voicemail(cfg: Config, out: ObjectPlan) -> None:
         if lower in ("general", "zonemessages") or (aliases and lower == aliases.lower()):
             what = "aliases" if lower == aliases.lower() else "settings of app_voicemail"
             out.skipped.append(f"[{cat.name}]: {what}; they stay in voicemail.conf")
+            continue
+        if not cat.variables:
+            out.skipped.append(f"[{cat.name}]: no mailboxes; it stays in voicemail.conf")
             continue
         for var in cat.variables:
             here = where(var.file, var.lineno, cat.name)
@@ -236,8 +278,11 @@ def _queues(cfg: Config, out: ObjectPlan) -> None:
             continue
         here = where(cat.file, cat.lineno, cat.name)
         values = {"name": check_value(queues, "name", cat.name, out.problems, here)}
-        values.update(row_from(cat, queues, QUEUE_RULES, out.problems, skip=("member",)))
-        out.records.append(Record("queues", ("name",), values, here))
+        record = Record("queues", ("name",), values, here)
+        values.update(
+            row_from(cat, queues, QUEUE_RULES, out.problems, skip=("member",), places=record.places)
+        )
+        out.records.append(record)
         for var in cat.variables:
             if var.name.lower() != "member":
                 continue
@@ -367,8 +412,19 @@ def _pjsip(cfg: Config, out: ObjectPlan) -> None:
         t = definition(table)
         here = where(cat.file, cat.lineno, cat.name)
         values = {"id": check_value(t, "id", cat.name, out.problems, here)}
-        values.update(row_from(cat, t, PJSIP_RULES, out.problems, skip=("type",)))
-        out.records.append(Record(table, ("id",), values, here))
+        record = Record(table, ("id",), values, here)
+        values.update(
+            row_from(
+                cat,
+                t,
+                PJSIP_RULES,
+                out.problems,
+                skip=("type",),
+                places=record.places,
+                joined=record.joined,
+            )
+        )
+        out.records.append(record)
     key_problem(out.records, out.problems, "object")
     out.records[:] = last_definitions(out.records)
 
@@ -379,8 +435,10 @@ def _pjsip_back(rt: Realtime, problems: list[Problem], target: Callable[[str], s
         if not rt.is_mapped(target(table)):
             continue
         t = definition(table)
-        for row in rows_of(rt, target(table), ("id",)):
-            add_options(cfg, row["id"], row, t, PJSIP_RULES, first=[("type", kind)])
+        rows = rows_of(rt, target(table), ("id",))
+        split = storage_of(rt, target(table)).lines_kept if rows else True
+        for row in rows:
+            add_options(cfg, row["id"], row, t, PJSIP_RULES, first=[("type", kind)], split=split)
     return cfg
 
 
@@ -395,6 +453,7 @@ KINDS: dict[str, Kind] = {
             ("sippeers",),
             _peers("sippeers", SIP_RULES, frozenset({"general", "authentication"})),
             _peers_back("sippeers", SIP_RULES),
+            companions=_sipregs_rows,
         ),
         Kind(
             "iaxfriends",
@@ -439,8 +498,9 @@ def kind(name: str) -> Kind:
 def import_plan(rt: Realtime | None, name: str, path: str | Path) -> ObjectPlan:
     """The rows ``path`` gives as kind ``name``, and every problem found on the way.
 
-    With ``rt``, each record's family is the name ``rt`` maps its table under, and a family
-    ``rt`` does not map is a problem. Nothing is written.
+    With ``rt``, each record's family is the name ``rt`` maps its table under, a family
+    ``rt`` does not map is a problem, and so is a value its storage would give Asterisk back
+    differently (:mod:`.stored`; this opens the mapping's connection). Nothing is written.
     """
     k = kind(name)
     cfg = Config.from_file(path)
@@ -464,6 +524,9 @@ def import_plan(rt: Realtime | None, name: str, path: str | Path) -> ObjectPlan:
                 plan.problems.append(
                     Problem(records[0].origin, f"family {family!r} is not mapped in extconfig.conf")
                 )
+        if k.companions is not None:
+            k.companions(rt, plan)
+        storage_problems(rt, plan.records, plan.problems)
     return plan
 
 
@@ -474,15 +537,19 @@ def run(
     replace: bool = False,
     drop_unknown: bool = False,
     progress: Progress | None = None,
-) -> None:
-    """Write ``plan`` (from :func:`import_plan` with the same ``rt``) all or nothing."""
-    objects.run_import(
+    outcome: Outcome | None = None,
+) -> Outcome:
+    """Write ``plan`` (from :func:`import_plan` with the same ``rt``) all or nothing; what
+    was done (``outcome``, when given, is filled in, also on failure: see
+    :func:`.objects.run_import`)."""
+    return objects.run_import(
         rt,
         plan,
         replace=replace,
         drop_unknown=drop_unknown,
         progress=progress,
         number=kind(plan.kind).number,
+        outcome=outcome,
     )
 
 

@@ -7,7 +7,11 @@ to, how its options become columns. What all kinds share is here:
 * options become columns by name (a kind may rename some); an option given several times
   keeps its last value, as the modules apply them in order, except list options (joined with
   ``,``, as the modules read them) and the few options that really are several lines
-  (``setvar``: joined with ``;``, Asterisk's realtime separator for several values);
+  (``setvar``: joined with ``;``, Asterisk's realtime separator for several values, where
+  the mapping stores ``;`` so that Asterisk splits on it: :mod:`.stored`);
+* a value Asterisk's driver would read back differently from the file (several lines joined
+  where ``;`` is stored as ``^3B``, a literal ``;`` where it is stored as it is) stops the
+  import (:func:`storage_problems`);
 * templates and inheritance are already resolved by the parser (a category's variables
   include the copies it inherited);
 * an option with no column is reported with its file and line, never dropped silently: it
@@ -32,18 +36,21 @@ from typing import Any
 from sqlalchemy import Table, types
 
 from ..conf import Category, Config
-from ..errors import BackendError, ConfigError, RealtimeError
+from ..errors import BackendError, ConfigError, NotSupported, QueryError, RealtimeError
 from ..realtime import Realtime
 from ..schema import table_for
+from .stored import Storage, storage_of
 
 __all__ = [
     "ObjectPlan",
+    "Outcome",
     "Problem",
     "Record",
     "Rules",
     "names",
     "row_from",
     "run_import",
+    "storage_problems",
 ]
 
 #: Called with the number of rows just written (a progress bar's ``advance``).
@@ -74,6 +81,13 @@ class Record:
     values: dict[str, str]
     #: ``file:line [category]`` it came from
     origin: str = ""
+    #: column -> ``file:line: [category]`` of the line that gave it, where known
+    places: dict[str, str] = field(default_factory=dict)
+    #: column -> the line numbers of an option given several times and joined with ";"
+    joined: dict[str, list[int | None]] = field(default_factory=dict)
+    #: a row to make sure of: one with its key already there is kept as it is (neither a
+    #: clash nor replaced)
+    keep_existing: bool = False
 
     @property
     def key_values(self) -> tuple[str, ...]:
@@ -132,10 +146,14 @@ def row_from(
     problems: list[Problem],
     *,
     skip: Iterable[str] = (),
+    places: dict[str, str] | None = None,
+    joined: dict[str, list[int | None]] | None = None,
 ) -> dict[str, str]:
     """The columns ``cat``'s options give (without keys): see the module's description.
 
-    Problems go to ``problems``; ``skip`` names options the caller handles itself.
+    Problems go to ``problems``; ``skip`` names options the caller handles itself. ``places``
+    receives where each column's (last) line is, ``joined`` the lines of each option given
+    several times and joined with ``;`` (what :mod:`.stored` checks against the storage).
     """
     skipped = {s.lower() for s in skip}
     values: dict[str, list[str]] = {}
@@ -184,11 +202,39 @@ def row_from(
                     )
                 )
             value = ";".join(given)
+            if len(given) > 1 and joined is not None:
+                joined[column] = [n for _, n in lines[column]]
         else:
             value = given[-1]
         file, line = lines[column][-1]
-        out[column] = check_value(table, column, value, problems, where(file, line, cat.name))
+        here = where(file, line, cat.name)
+        if places is not None:
+            places[column] = here
+        out[column] = check_value(table, column, value, problems, here)
     return out
+
+
+def storage_problems(rt: Realtime, records: Iterable[Record], problems: list[Problem]) -> None:
+    """A problem for each value Asterisk would read differently from what the file says,
+    given how each record's mapping stores it (:mod:`.stored`)."""
+    storages: dict[str, Storage] = {}
+    for r in records:
+        if not rt.is_mapped(r.family):
+            continue  # a problem of its own already
+        storage = storages.get(r.family)
+        if storage is None:
+            storage = storages[r.family] = storage_of(rt, r.family)
+        for column, value in r.values.items():
+            here = r.places.get(column, r.origin)
+            lines = r.joined.get(column)
+            if lines is not None and value.count(";") != len(lines) - 1:
+                continue  # a line holds ";" itself: reported by row_from
+            message = None
+            if lines is not None:
+                message = storage.joined_problem(column, lines)
+            message = message or storage.value_problem(column, value, joined=lines is not None)
+            if message is not None:
+                problems.append(Problem(here, message))
 
 
 def check_value(table: Table, column: str, value: str, problems: list[Problem], here: str) -> str:
@@ -267,6 +313,23 @@ def _existing(rt: Realtime, family: str, key: tuple[str, ...]) -> list[dict[str,
     return rt.load_multi(family, (f"{key[0]} !=", ""))
 
 
+@dataclass
+class Outcome:
+    """What :func:`run_import` did (filled in as it goes, so a caller still has it when the
+    import fails)."""
+
+    #: family -> rows stored
+    stored: dict[str, int] = field(default_factory=dict)
+    #: family -> rows to make sure of (:attr:`Record.keep_existing`) that were there already
+    kept: dict[str, int] = field(default_factory=dict)
+    #: on failure: the object whose write failed (``file:line: [category]``), if one did
+    failed_at: str | None = None
+    #: on failure: ``True`` when everything written was undone (the tables are as they were)
+    restored: bool | None = None
+    #: on failure: the undo steps that failed
+    left: list[str] = field(default_factory=list)
+
+
 def run_import(
     rt: Realtime,
     plan: ObjectPlan,
@@ -275,17 +338,21 @@ def run_import(
     drop_unknown: bool = False,
     progress: Progress | None = None,
     number: Callable[[Record, dict[str, list[dict[str, str]]]], None] | None = None,
-) -> None:
-    """Write ``plan``'s records all or nothing (see the module's description).
+    outcome: Outcome | None = None,
+) -> Outcome:
+    """Write ``plan``'s records all or nothing (see the module's description); what was done.
 
     ``number`` may fill in values that depend on the rows already there (queue members'
-    ``uniqueid``), given each record and the rows of every family.
+    ``uniqueid``), given each record and the rows of every family. ``outcome``, when given,
+    is filled in (and returned), also when the import fails.
 
     :raises ConfigError: a blocking problem (all of them listed), or rows that already exist
         without ``replace`` (nothing is written).
-    :raises RealtimeError: what the storage raised; everything was undone, or the error
-        names what could not be.
+    :raises RealtimeError: what the storage raised (of the same class), its message naming
+        the object whose write failed and saying that everything was undone, or what could
+        not be.
     """
+    done = outcome if outcome is not None else Outcome()
     blocking = plan.blocking(drop_unknown)
     if blocking:
         raise ConfigError(
@@ -296,10 +363,14 @@ def run_import(
     for family, key in keys.items():
         existing[family] = _existing(rt, family, key)
     clashes: list[tuple[Record, dict[str, str]]] = []
+    records: list[Record] = []
     for r in plan.records:
-        for row in existing[r.family]:
-            if tuple(row.get(k, "") for k in r.key) == r.key_values:
-                clashes.append((r, row))
+        there = [row for row in existing[r.family] if _key_of(row, r.key) == r.key_values]
+        if there and r.keep_existing:
+            done.kept[r.family] = done.kept.get(r.family, 0) + 1
+            continue
+        records.append(r)
+        clashes.extend((r, row) for row in there)
     if clashes and not replace:
         names = ", ".join(f"{r.family} {'/'.join(r.key_values)}" for r, _ in clashes[:10])
         more = f" and {len(clashes) - 10} more" if len(clashes) > 10 else ""
@@ -307,23 +378,30 @@ def run_import(
             f"{len(clashes)} row(s) already exist: {names}{more}; replace them with --replace"
         )
     if number is not None:
-        for r in plan.records:
+        for r in records:
             number(r, existing)
     undo: list[tuple[str, Callable[[], object]]] = []
+    current: Record | None = None
+    stored = removed = 0
     try:
         for r, row in clashes:
+            current = r
             rt.destroy(r.family, r.key[0], r.key_values[0], *zip(r.key[1:], r.key_values[1:]))
+            removed += 1
             undo.append(
                 (f"store {r.family} {'/'.join(r.key_values)} again", _storer(rt, r.family, row))
             )
-        for r in plan.records:
+        for r in records:
+            current = r
             rt.store(r.family, r.values)
+            stored += 1
             undo.append((f"delete {r.family} {'/'.join(r.key_values)}", _destroyer(rt, r)))
             if progress is not None:
                 progress(1)
+        current = None
         for family, key in keys.items():
-            rows = {tuple(row.get(k, "") for k in key): row for row in _existing(rt, family, key)}
-            for r in plan.records:
+            rows = {_key_of(row, key): row for row in _existing(rt, family, key)}
+            for r in records:
                 if r.family == family:
                     got = rows.get(r.key_values, {})
                     if any(got.get(c, "") != v for c, v in r.values.items()):
@@ -332,17 +410,55 @@ def run_import(
                             "written (is a column too short, or does the table change values?)"
                         )
     except RealtimeError as exc:
-        failed = []
         for what, step in reversed(undo):
             try:
                 step()
             except RealtimeError as again:
-                failed.append(f"{what} ({again})")
-        if failed:
+                done.left.append(f"{what} ({again})")
+        done.restored = not done.left
+        message = str(exc)
+        if current is not None:
+            done.failed_at = current.origin
+            doing = "deleting the row it replaces in" if removed < len(clashes) else "storing"
+            message = (
+                f"{current.origin}: {doing} {current.family} {'/'.join(current.key_values)}: "
+                f"{message}"
+            )
+        if done.left:
             raise BackendError(
-                f"{exc}; undoing the import failed for: {'; '.join(failed)}"
+                f"{message}; undoing the import failed for: {'; '.join(done.left)}; the tables "
+                "are not as they were",
+                failures=getattr(exc, "failures", ()),
             ) from exc
-        raise
+        undone = [f"the {stored} row(s) written were deleted"] if stored else []
+        undone += [f"the {removed} replaced row(s) stored again"] if removed else []
+        raise _again(
+            exc,
+            f"{message}; nothing was imported"
+            + (f" ({' and '.join(undone)})" if undone else "")
+            + ": the tables are as they were",
+        ) from exc
+    for r in records:
+        done.stored[r.family] = done.stored.get(r.family, 0) + 1
+    return done
+
+
+def _key_of(row: Mapping[str, str], key: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(row.get(k, "") for k in key)
+
+
+def _again(exc: RealtimeError, message: str) -> RealtimeError:
+    """An error of ``exc``'s class (so callers and exit statuses treat it alike) saying
+    ``message``."""
+    if isinstance(exc, BackendError):
+        return BackendError(message, failures=exc.failures)
+    if isinstance(exc, QueryError):
+        return QueryError(message, family=exc.family, table=exc.table, field=exc.field)
+    if isinstance(exc, NotSupported):
+        return NotSupported(message)
+    if isinstance(exc, ConfigError):
+        return ConfigError(message)
+    return RealtimeError(message)
 
 
 def _storer(rt: Realtime, family: str, row: dict[str, str]) -> Callable[[], object]:
@@ -375,9 +491,11 @@ def add_options(
     *,
     first: Sequence[tuple[str, str]] = (),
     option: Callable[[str], str] = str,
+    split: bool = True,
 ) -> Category:
     """A category ``name`` holding ``first`` then one line per column of ``row`` (``multi``
-    columns split back into their lines), in table order, without keys and internal columns."""
+    columns split back into their lines when ``split``: where Asterisk reads them as several
+    values, :attr:`.Storage.lines_kept`), in table order, without keys and internal columns."""
     cat = cfg.add_category(name)
     for var, value in first:
         cat.append(var, value)
@@ -385,7 +503,7 @@ def add_options(
         value = row.get(column, "")
         if not value or column in rules.internal:
             continue
-        pieces = value.split(";") if column in rules.multi else [value]
+        pieces = value.split(";") if split and column in rules.multi else [value]
         for piece in pieces:
             cat.append(option(column), piece)
     return cat

@@ -10,6 +10,10 @@ the old rows deleted. Any failure before that puts every file back as it was (ol
 back, new rows deleted) and raises; what could not be undone (the storage went away in the
 middle) is named in the error. Between the two updates of a switch a reader finds no rows for
 the file: reload Asterisk after the import, not during it.
+
+Asterisk's static loaders read rows as they are stored: where the mapping's codec is on
+(``;`` and ``^`` stored as ``^3B`` and ``^5E``), a file holding either stops the import
+before anything is written (:mod:`.stored`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from .layout import (
     parts_key,
     rows_for,
 )
+from .objects import _again
+from .stored import storage_of
 
 __all__ = [
     "FilePlan",
@@ -113,7 +119,8 @@ def import_plan(
 
     :raises ConfigError: the file cannot be read, is not mapped, or cannot be represented
         (naming file and line where the parser can, and suggesting ``follow_includes`` when
-        only that would do).
+        only that would do), or its storage would give Asterisk other text back (a ``;`` or
+        ``^`` where the mapping's codec is on). This opens the mappings' connections.
     """
     path = Path(path)
     planner = _Planner(rt, path.parent, follow_includes)
@@ -121,7 +128,45 @@ def import_plan(
     files = list(planner.plans.values())
     for plan in files:
         _verify_plan(plan, planner.plans, planner.base)
+    _check_storage(rt, files)
     return ImportPlan(files, planner.notes)
+
+
+def _check_storage(rt: Realtime, files: Sequence[FilePlan]) -> None:
+    """``ConfigError`` listing every category, name or value Asterisk's static loader would
+    read differently from the file, given how its mapping stores it (:mod:`.stored`:
+    ``;`` and ``^`` are stored as ``^3B`` and ``^5E`` where the codec is on, and Asterisk's
+    static loaders never decode them). Templates are left out: no loader reads their rows,
+    and what a category inherits is checked as that category's."""
+    found: dict[str, None] = {}
+    for plan in files:
+        storage = storage_of(rt, plan.family)
+        if not storage.codec:
+            continue
+        for part in plan.parts:
+            if isinstance(part, Include):
+                message = storage.static_problem("the #include file name", part.name)
+                if message is not None:
+                    found[f"{plan.source}: {message}"] = None
+                continue
+            if part.template:
+                continue
+            head = storage.static_problem("the category name", part.name)
+            if head is not None:
+                found[f"{part.file or plan.source}:{part.lineno}: [{part.name}]: {head}"] = None
+            for var in part.variables:
+                for what, text in (("the option's name", var.name), ("the value", var.value)):
+                    message = storage.static_problem(f"{var.name}: {what}", text)
+                    if message is not None:
+                        place = f"{var.file or plan.source}:{var.lineno}: [{part.name}]"
+                        found[f"{place}: {message}"] = None
+    if found:
+        problems = list(found)
+        shown = problems[:20]
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise ConfigError(
+            f"{len(problems)} problem(s) stop the import:\n" + "\n".join(shown) + more
+        )
 
 
 class _Planner:
@@ -329,7 +374,15 @@ def run_import(
     except (RealtimeError, OSError) as exc:
         left = undo.run()
         if left:
-            raise BackendError(f"{exc}; undoing the import failed for: {'; '.join(left)}") from exc
+            raise BackendError(
+                f"{exc}; undoing the import failed for: {'; '.join(left)}; the table is not as "
+                "it was",
+                failures=getattr(exc, "failures", ()),
+            ) from exc
+        if isinstance(exc, RealtimeError):
+            raise _again(
+                exc, f"{exc}; nothing was imported: every file's rows are as they were"
+            ) from exc
         raise
     for f in plan.files:  # the old rows, out of every loader's sight since the switch
         old = f"{f.name}~ara-old-{token}"

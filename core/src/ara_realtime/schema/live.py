@@ -267,7 +267,7 @@ def check(rt: Realtime, families: Sequence[str]) -> list[Difference]:
                     md.remove(table)
             with _translated(label), engine.connect() as c:
                 ctx = MigrationContext.configure(
-                    c, opts={"compare_type": True, "include_name": include_name}
+                    c, opts={"compare_type": _compare_type, "include_name": include_name}
                 )
                 diffs = compare_metadata(ctx, md)
             flat = list(_flatten(diffs))
@@ -275,8 +275,22 @@ def check(rt: Realtime, families: Sequence[str]) -> list[Difference]:
             for diff in flat:
                 if _redundant(diff, md) or _of_missing(diff, missing):
                     continue
-                out.append(_describe(diff, families_of, label))
+                out.append(_describe(diff, families_of, label, engine.dialect))
     return out
+
+
+def _compare_type(
+    context: Any, inspected: Any, defined: Any, live_type: Any, wanted_type: Any
+) -> bool | None:
+    """Two enum types differ when their names differ (PostgreSQL's named types) or their
+    labels do (as sets: MySQL's inline lists, whose order alembic ignores too); anything
+    else is alembic's comparison (``None``). Alembic alone compares PostgreSQL enums by name
+    only, so a ``yes_no_values`` made with other labels would pass."""
+    if isinstance(live_type, types.Enum) and isinstance(wanted_type, types.Enum):
+        if context.dialect.name == "postgresql" and live_type.name != wanted_type.name:
+            return True
+        return set(live_type.enums) != set(wanted_type.enums)
+    return None
 
 
 def _include_name(wanted: set[str], name: str | None, type_: str, parents: Any) -> bool:
@@ -316,8 +330,11 @@ def _redundant(diff: tuple[Any, ...], md: MetaData) -> bool:
     return bool(primary) and {c.name for c in item.columns} == primary
 
 
-def _describe(diff: tuple[Any, ...], families: dict[str, str], label: str) -> Difference:
+def _describe(
+    diff: tuple[Any, ...], families: dict[str, str], label: str, dialect: Any
+) -> Difference:
     kind = diff[0]
+    _type = functools.partial(_type_in, dialect=dialect)
 
     def make(table: str, item: str, problem: str) -> Difference:
         return Difference(families.get(table, table), label, table, item, problem)
@@ -354,8 +371,15 @@ def _describe(diff: tuple[Any, ...], families: dict[str, str], label: str) -> Di
     return make(table, "", f"differs: {kind}")
 
 
-def _type(t: Any) -> str:
+def _type_in(t: Any, dialect: Any) -> str:
+    """A column type as the live database spells it (alembic compares it so): an enum as
+    its type name and labels on PostgreSQL, ``ENUM(...)`` on MySQL; ``VARCHAR(n)`` only
+    where the database has no enum types (SQLite)."""
     try:
-        return str(t.compile())
+        text = str(t.compile(dialect=dialect))
     except Exception:
         return repr(t)
+    if isinstance(t, types.Enum) and dialect.name == "postgresql":
+        labels = ", ".join(repr(e) for e in t.enums)
+        return f"the enum type {text} ({labels})"
+    return text

@@ -341,7 +341,10 @@ class Statements:
             sql = (
                 f"SELECT {select} FROM {q(table)} "
                 f"WHERE {q('filename')} = {d.placeholder} AND {q('commented')} = 0 "
-                f"ORDER BY {q('cat_metric')} DESC, {q('var_metric')} ASC, "
+                # a NULL metric is 0 (as the rows hand it over), also for the order:
+                # PostgreSQL would put NULL first in a DESC order, MySQL and SQLite last
+                f"ORDER BY COALESCE({q('cat_metric')}, 0) DESC, "
+                f"COALESCE({q('var_metric')}, 0) ASC, "
                 f"{category}, {var_name}"
             )
             hit = self._cache[key] = (sql, ())

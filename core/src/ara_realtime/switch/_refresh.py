@@ -11,7 +11,9 @@ fingerprint that works on every driver (no count, no ``max``), so the bound is k
 * from ``refresh`` on, the look-up re-reads (or waits for the re-read under way).
 
 A snapshot's age counts from the moment its re-read *started*, so no look-up ever uses rows
-read more than ``refresh`` seconds before it began. The one exception is a failing storage:
+read more than ``refresh`` seconds before it began. Re-reads go past the realtime cache
+(:func:`ara_realtime.cache.uncached`): a cached ``extensions`` family's ``ttl`` would
+otherwise stretch that bound. The one exception is a failing storage:
 then the last rows are served (logged once per failure streak) and re-reading is retried in
 the background every ``refresh / 2`` seconds, so a dead server does not stall every call.
 """
@@ -23,6 +25,7 @@ import logging
 import threading
 import time
 
+from ..cache.wrap import uncached
 from ..errors import BackendError, RealtimeError
 from ..realtime import Realtime
 from ._context import ContextSnapshot
@@ -137,7 +140,8 @@ class ContextStore:
         started = _now()
         snapshot = state.snapshot
         try:
-            rows = self.rt.load_multi(family, ("context", context))
+            with uncached():  # a cached family's ttl must not stretch the bound kept here
+                rows = self.rt.load_multi(family, ("context", context))
         except BackendError as exc:
             if snapshot is None:
                 raise

@@ -314,7 +314,9 @@ class JsonFileStore:
                 int(r.get("var_metric") or 0),
             )
             for r in rows
-            if r.get("filename", "") == filename and int(r.get("commented") or 0) == 0
+            if r.get("filename", "") == filename
+            and r.get("commented")  # NULL is not active, as with SQL's commented = 0
+            and int(r["commented"]) == 0
         ]
         out.sort(key=lambda s: (-s.cat_metric, s.var_metric, s.category, s.var_name))
         return out

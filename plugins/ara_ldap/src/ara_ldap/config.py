@@ -243,10 +243,12 @@ def _settings(
         url = url.rstrip("/")  # ldap3 refuses ldap://host:port/ (trailing slash)
         if not re.fullmatch(r"ldaps?://[^/\s]+", url):
             raise where("url").error(f"url must be ldap://host[:port] or ldaps://..., got {url!r}")
+        _check_host_port(url.split("://", 1)[1], where("url"), "url")
     else:
         host = get("host") or "localhost"
         port = get("port", "389") or "389"
         _number("port", port, where("port"), integer=True, low=1)
+        _check_host_port(f"{host}:{port}", where("host"), "host")
         url = f"ldap://{host}:{port}"
     version = get("version") or get("protocol") or "3"
     if version.strip() != "3":
@@ -325,6 +327,17 @@ def _settings(
         general=gen,
         sections=sections,
     )
+
+
+def _check_host_port(netloc: str, where: Where, key: str) -> None:
+    """A host and port ldap3 will take (it raises its own exceptions otherwise)."""
+    host, sep, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
+    if not sep:
+        host, port = netloc, "389"
+    if not host or (":" in host.strip("[]") and not host.startswith("[")):
+        raise where.error(f"{key}: {netloc!r} is not host[:port]")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise where.error(f"{key}: the port must be a number from 1 to 65535, got {port!r}")
 
 
 def base_dn(database: str) -> str:

@@ -67,7 +67,10 @@ _STATIC = {
     "var_metric": ("var_metric",),
     "commented": ("commented",),
 }
-_INACTIVE_WORDS = frozenset({"", "0", "false", "no", "off"})
+# The values of `commented` that mean "not commented out" (Asterisk's LDAP driver filters on
+# commented=FALSE). An entry without the attribute is not active, as a NULL commented is not
+# in the SQL drivers (`commented = 0`).
+_INACTIVE_WORDS = frozenset({"0", "false", "no", "off"})
 
 #: What one entry becomes before the exact checks: attribute key -> values joined with ``;``.
 Values = dict[str, str]

@@ -145,7 +145,7 @@ class OdbcConnection(DBAPIConnection):
             negative_cache=s.negative_connection_cache,
             sanitysql=s.sanitysql,
             ping_after=s.pool_pre_ping,
-            error=errors.reason,
+            error=lambda exc: scrub(errors.reason(exc)),  # one line, no values
             watch_of=self._watch_of,
         )
         # the spelling is known after the first connection (_ensure_dbms); until then nothing

@@ -159,8 +159,9 @@ class OdbcPool:
             try:
                 if self._stuck[i] >= self.limit:
                     raise BackendError(
-                        f"{self.label}: cannot connect: {self._stuck[i]} earlier attempt(s) have "
-                        f"not returned after connect_timeout = {self.connect_timeout:g} s"
+                        f"{self.label}: cannot connect within connect_timeout = "
+                        f"{self.connect_timeout:g} s ({self._stuck[i]} attempt(s) still waiting "
+                        "for the server; no new one until they return)"
                     )
                 conn = self._bounded_connect(i)
             except BackendError as exc:
