@@ -13,7 +13,9 @@
 * the column types ``require`` creates (:meth:`DBAPIConnection.ddl_type`).
 
 Everything else is here, once: executing and fetching on a pooled connection, retrying a read
-once on a replaced connection, error classification and value-free messages, the statement
+once on a replaced connection, running a statement again that the server rolled back for a
+conflict or refused without running it (:data:`ErrorKind`), error classification and
+value-free messages, the statement
 and metadata caches, rows without NULL/empty columns and with the ``^XX`` codec undone,
 ``require`` with its DDL, and static-configuration rows.
 """
@@ -21,6 +23,8 @@ and metadata caches, rows without NULL/empty columns and with the ``^XX`` codec 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, repeat
@@ -51,11 +55,30 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-#: How a DB-API error is taken: the caller's mistake, a lost connection, a failing storage.
-ErrorKind = Literal["query", "lost", "backend"]
+#: How a DB-API error is taken:
+#:
+#: * ``"query"``: the caller's mistake (the same statement fails everywhere);
+#: * ``"lost"``: the connection is gone; a write's outcome is unknown (reads are retried once);
+#: * ``"backend"``: the storage failed;
+#: * ``"conflict"``: the server rolled the statement back in full because it conflicted with
+#:   another transaction (a deadlock victim, a Galera certification failure): nothing of it
+#:   was applied and the connection is sound, so any statement is run again, at most
+#:   :attr:`DBAPIConnection.conflict_retries` times and within the call's one deadline;
+#: * ``"refused"``: the server refused to run the statement (nothing applied) and will refuse
+#:   on this connection until it recovers (a Galera node outside the primary component): the
+#:   connection and the idle ones are dropped and any statement is run once more on a new
+#:   connection (which a pool over several servers takes from another one).
+ErrorKind = Literal["query", "lost", "backend", "conflict", "refused"]
 
 #: What :meth:`DBAPIConnection._run` returns: the row count, one row, every row, nothing.
 ROWCOUNT, ONE, ALL, NOTHING = 0, 1, 2, 3
+
+#: Seconds a retry after a conflict waits at most, before its random share: doubled per retry
+#: up to the ceiling (the conflicting transaction is usually done within milliseconds).
+_CONFLICT_PAUSE, _CONFLICT_PAUSE_MAX = 0.005, 0.05
+#: A retry after a conflict starts only with this many seconds of the call's deadline left.
+_CONFLICT_MIN_LEFT = 0.05
+_now = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,9 @@ class DBAPIConnection(TableCache):
     engine_kind: ClassVar[str] = ""
     #: A query whose one value names the server and its version (``realtime status``).
     VERSION_SQL: ClassVar[str] = "SELECT VERSION()"
+    #: How many times a statement rolled back for a conflict (``ErrorKind`` ``"conflict"``)
+    #: is run again before the call fails with ``BackendError`` (a driver's setting).
+    conflict_retries: int = 0
 
     def __init__(
         self,
@@ -213,19 +239,28 @@ class DBAPIConnection(TableCache):
         want: int,
         where: tuple[str, str],
         *,
-        retry: bool,
+        retry: bool | None,
+        conflicts: int = 0,
+        until: float = 0.0,
     ) -> Any:
         """Execute on a pooled connection; a lost connection is replaced and a read retried once.
 
         A call with no answer within its connection's deadline (``query_timeout``) is cut by
-        the watchdog (:mod:`ara_realtime.sql.deadline`) and never retried.
-        ``where`` is ``(table, family)`` for error messages.
+        the watchdog (:mod:`ara_realtime.sql.deadline`) and never retried. A statement the
+        server rolled back for a conflict is run again (``conflicts`` counts the retries,
+        ``until`` is the deadline of the whole call); one it refused (any statement) is run
+        once more on a new connection, which takes the place of the read's retry: one second
+        chance per call. ``retry`` is True for reads, False for writes, ``None`` once the
+        second chance is spent. ``where`` is ``(table, family)`` for error messages.
         """
         if self.max_statement_bytes is not None:
             self._check_size(sql, params, where)
         conn = pool.acquire()
         watch = conn.watch
-        watch.arm()
+        if until:  # a retry: what is left of the call's deadline
+            watch.arm(max(until - _now(), 0.001))
+        else:
+            watch.arm()
         try:
             cur = conn.cursor
             if self._plain_execute:
@@ -246,10 +281,35 @@ class DBAPIConnection(TableCache):
             if kind == "lost" and (cut or watch.late()):  # out of time, no retry
                 pool.discard(conn)
                 raise watch.error(self.label) from None
-            error = self._failed(pool, conn, exc, kind, where)
+            if kind == "conflict" and conflicts < self.conflict_retries:
+                # the first attempt's deadline (a Watch keeps it; NoWatch: no deadline)
+                due = until or getattr(watch, "due", 0.0)
+                pause = random.uniform(0, min(_CONFLICT_PAUSE * 2**conflicts, _CONFLICT_PAUSE_MAX))
+                if not due or due - _now() - pause > _CONFLICT_MIN_LEFT:
+                    pool.release(conn)
+                    log.info(
+                        "%s: %s; running the statement again",
+                        self.label,
+                        self._scrubbed(exc, where[0]),
+                    )
+                    time.sleep(pause)
+                    return self._run(
+                        pool,
+                        sql,
+                        params,
+                        want,
+                        where,
+                        retry=retry,
+                        conflicts=conflicts + 1,
+                        until=due,
+                    )
+            error = self._failed(pool, conn, exc, kind, where, conflicts=conflicts)
+            if kind == "refused" and retry is not None:
+                log.info("%s: %s; running the statement on a new connection", self.label, error)
+                return self._run(pool, sql, params, want, where, retry=None)
             if retry and kind == "lost":
                 log.info("%s: connection lost (%s); retrying the read once", self.label, error)
-                return self._run(pool, sql, params, want, where, retry=False)
+                return self._run(pool, sql, params, want, where, retry=None)
             raise error from None
         if watch.disarm():  # cut as the answer came: the connection is done
             pool.discard(conn)
@@ -285,6 +345,8 @@ class DBAPIConnection(TableCache):
         exc: Exception,
         kind: ErrorKind | None,
         where: tuple[str, str],
+        *,
+        conflicts: int = 0,
     ) -> Exception:
         """The error to raise for ``exc``; the connection goes back, or is thrown away."""
         if kind is None:  # not a DB-API error: a bug, shown as it is
@@ -297,10 +359,18 @@ class DBAPIConnection(TableCache):
             return QueryError(
                 f"family {family!r}, table {table!r}: {text}", family=family, table=table
             )
+        if kind == "conflict":  # the connection is sound: only the statement was rolled back
+            pool.release(conn)
+            tries = max(conflicts, 0) + 1
+            return BackendError(
+                f"{self.label}: {text} (rolled back for a conflicting transaction; "
+                f"{tries} attempt{'s' if tries > 1 else ''})"
+            )
         pool.discard(conn)
-        if kind == "lost":
+        if kind in ("lost", "refused"):
             pool.invalidate_idle()
-            return BackendError(f"{self.label}: connection lost: {text}")
+            what = "connection lost" if kind == "lost" else "statement refused"
+            return BackendError(f"{self.label}: {what}: {text}")
         return BackendError(f"{self.label}: {text}")
 
     def _scrubbed(self, exc: BaseException, table: str) -> str:

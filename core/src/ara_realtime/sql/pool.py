@@ -26,9 +26,14 @@ from ..errors import BackendError
 from ..status import PoolStatus
 from .deadline import NO_WATCH, Deadline
 
-__all__ = ["BoundedPool", "ConnectionPool", "PoolStatus", "PooledConnection"]
+__all__ = ["BoundedPool", "ConnectionPool", "PoolExhausted", "PoolStatus", "PooledConnection"]
 
 _now = time.monotonic
+
+
+class PoolExhausted(BackendError):
+    """No pooled connection came free within ``pool_timeout``: every one is in use (the
+    server itself may be fine, so a driver choosing between servers does not leave this one)."""
 
 
 class PooledConnection(Protocol):
@@ -130,7 +135,7 @@ class BoundedPool:
                     break
                 left = deadline - _now()
                 if left <= 0:
-                    raise BackendError(
+                    raise PoolExhausted(
                         f"{self.label}: no connection free within {self._setting} = "
                         f"{self.timeout:g} s (all {self.limit} connections are in use)"
                     )

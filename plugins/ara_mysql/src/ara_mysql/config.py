@@ -3,6 +3,10 @@
 The ``extconfig.conf`` database names the section; ``read/write`` names two sections, the
 first for reads and static files, the second for writes and table descriptions (Asterisk's
 ``readsec/writesec``). Settings given in code override the file and apply to both sections.
+
+``dbhost`` may list several servers (``dbhost = 10.0.0.1, 10.0.0.2:3307``), the nodes of a
+Galera cluster or a section's replicas: :mod:`ara_mysql.nodes` uses the first healthy one.
+``conflict_retries`` and ``wsrep_sync_wait`` are ara-mysql's own keys.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,8 @@ KEYS = COMMON_KEYS | {
     "ssl_key",
     "ssl_mode",
     "dbapi",
+    "conflict_retries",
+    "wsrep_sync_wait",
 }
 
 #: ``dbapi`` setting -> SQLAlchemy driver name. ``auto`` prefers mysqlclient when installed.
@@ -47,6 +54,11 @@ _SOCKETS = (
     "/var/run/mysqld/mysqld.sock",
 )
 _FOUND_ROWS = 2  # CLIENT.FOUND_ROWS in both MySQLdb and PyMySQL: updates count matched rows
+#: Runs of a statement rolled back for a conflict (deadlock, Galera certification) beyond the
+#: first, by default.
+CONFLICT_RETRIES = 3
+#: One ``dbhost`` entry: ``host``, ``host:port``, ``[v6 address]`` or ``[v6 address]:port``.
+_HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\s:\[\],]+))(?::(?P<port>\d+))?")
 
 
 def _dbapi(s: Settings) -> str:
@@ -74,6 +86,15 @@ def _spec(
         args["ssl_mode"] = s.get("ssl_mode")
     charset = s.get("dbcharset", default="utf8mb4") or "utf8mb4"
     args["charset"] = charset
+    options: dict[str, Any] = {"conflict_retries": _conflict_retries(s)}
+    sync_wait = s.get("wsrep_sync_wait")
+    if sync_wait is not None:
+        value = sync_wait.strip()
+        if not value.isdigit() or int(value) > 15:
+            raise s.source("wsrep_sync_wait").error(
+                f"wsrep_sync_wait must be a whole number from 0 to 15, got {sync_wait!r}"
+            )
+        args["init_command"] = f"SET SESSION wsrep_sync_wait = {int(value)}"
     if "url" in s.values:
         url = _url(s.values["url"], s.source("url"), driver)
         where = f"{url.username or ''}@{url.host or ''}:{url.port or 3306}/{url.database or ''}"
@@ -86,8 +107,14 @@ def _spec(
         user = s.get("dbuser", default="asterisk") or "asterisk"
         args.update(user=user, password=s.get("dbpass", default="asterisk") or "", database=dbname)
         if host:
-            args.update(host=host, port=int(port))
-            where = f"{user}@{host}:{port}/{dbname}"
+            nodes = _hosts(host, int(port), s.source("dbhost"))
+            if len(nodes) > 1:
+                options["nodes"] = nodes
+                listed = ", ".join(f"{h}:{p}" for h, p in nodes)
+                where = f"{user}@[{listed}]/{dbname}"
+            else:
+                where = f"{user}@{nodes[0][0]}:{nodes[0][1]}/{dbname}"
+            args.update(host=nodes[0][0], port=nodes[0][1])
         else:
             sock = s.get("dbsock") or next((p for p in _SOCKETS if os.path.exists(p)), None)
             if sock is None:
@@ -107,7 +134,34 @@ def _spec(
         math.ceil(qt) if url.get_driver_name() == "mysqldb" else qt
     )
     label = f"mysql database {database!r} ({where})"
-    return ConnectSpec(url, label, common, args, source=s.source("url"))
+    return ConnectSpec(url, label, common, args, options=options, source=s.source("url"))
+
+
+def _conflict_retries(s: Settings) -> int:
+    text = (s.get("conflict_retries") or str(CONFLICT_RETRIES)).strip()
+    if not text.isdigit() or int(text) > 100:
+        raise s.source("conflict_retries").error(
+            f"conflict_retries must be a whole number from 0 to 100, got {text!r}"
+        )
+    return int(text)
+
+
+def _hosts(text: str, port: int, src: Source) -> list[tuple[str, int]]:
+    """``dbhost``'s servers as ``(host, port)``: one, or several separated by commas."""
+    out: list[tuple[str, int]] = []
+    for entry in (e.strip() for e in text.split(",")):
+        found = _HOST.fullmatch(entry)
+        if found is None:
+            raise src.error(
+                f"dbhost must list servers as host or host:port separated by commas, got {entry!r}"
+            )
+        node = (found["v6"] or found["name"], int(found["port"] or port))
+        if not 0 < node[1] < 65536:
+            raise src.error(f"dbhost: port {node[1]} of {entry!r} is out of range")
+        if node in out:
+            raise src.error(f"dbhost lists {entry!r} twice")
+        out.append(node)
+    return out
 
 
 def read_config(database: str, code: Mapping[str, str], config_dir: Path | None) -> ConnectSpec:

@@ -11,23 +11,33 @@ MySQL 8). Such a comparison cannot use the column's index, so equality is writte
 ``col = %s AND col COLLATE x = %s``: the index finds the case-insensitive candidates, the
 second term keeps the exact ones. Columns already in a binary ``NO PAD`` collation are
 compared plainly. Numbers, dates and other non-text columns are selected as text.
+
+Replication: a deadlock or a Galera certification conflict (error 1213) rolls the statement
+back in full and it is run again (``conflict_retries``); a Galera node outside the primary
+component (1047) refuses statements without running them, which then run once more on a new
+connection, taken from another node when ``dbhost`` lists several (:mod:`ara_mysql.nodes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import sqlalchemy
 
 from ara_realtime import Capabilities
 from ara_realtime.driver import ConnectionDriver
 from ara_realtime.sql import ColumnSQL, Dialect
+from ara_realtime.sql.base import ErrorKind
+from ara_realtime.sql.pool import PoolStatus
 from ara_realtime.sql.schema import ColumnFacts
 from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
+from ara_realtime.sql.sqla.pool import Pool
 
-from .config import read_config
+from .config import CONFLICT_RETRIES, read_config
+from .nodes import Node, NodePool
 
 __all__ = ["DIALECT", "MySQLConnection", "driver", "quote"]
 
@@ -85,6 +95,18 @@ _QUERY_ERRORS = frozenset(
     }
 )
 
+#: Statements the server rolled back in full for a conflicting transaction: an InnoDB
+#: deadlock victim or a Galera certification failure (1213), a lock wait that ran out (1205;
+#: in autocommit mode the statement is the whole transaction).
+_CONFLICT_ERRORS = frozenset({1205, 1213})
+#: Statements the server refused without running them, as it will on this connection until
+#: it recovers: a Galera node outside the primary component or not yet synced (1047,
+#: "WSREP has not yet prepared node for application use"), a commit it could not replicate
+#: (1180, "Not connected to Primary Component": rolled back), a read-only server (1290, 1836).
+_REFUSED_ERRORS = frozenset({1047, 1180, 1290, 1836})
+#: The server is shutting down (1053): the connection is as good as lost.
+_LOST_ERRORS = frozenset({1053})
+
 _NOTES = {
     "codec": "on by default (codec = no turns it off); LIKE and ordering see decoded values",
     "text_order": "code point order (the _nopad_bin collation of the column's character set)",
@@ -110,6 +132,75 @@ class MySQLConnection(SQLAlchemyConnection):
     DIALECT = DIALECT
     VERSION_SQL = "SELECT VERSION()"
     CAPABILITIES = Capabilities.full(codec=True, require_create=True, notes=_NOTES)
+
+    def __init__(
+        self, database: str, settings: Mapping[str, str], config_dir: Path | None = None
+    ) -> None:
+        super().__init__(database, settings, config_dir)
+        spec = self.spec.write or self.spec  # like the codec: the section that writes
+        self.conflict_retries = int(spec.options.get("conflict_retries", CONFLICT_RETRIES))
+
+    def _pool(self, spec: ConnectSpec) -> Pool:
+        """One pool, or with several ``dbhost`` servers one per node behind a ``NodePool``."""
+        hosts: list[tuple[str, int]] | None = spec.options.get("nodes")
+        if not hosts:
+            return super()._pool(spec)
+        nodes = []
+        for host, port in hosts:
+            args = {**spec.connect_args, "host": host, "port": port}
+            node_spec = replace(spec, connect_args=args, label=f"{spec.label} node {host}:{port}")
+            nodes.append(Node(f"{host}:{port}", super()._pool(node_spec)))
+        # a NodePool offers what SQLAlchemyConnection uses of a Pool (the ConnectionPool
+        # protocol, engine, connect, watches.bounded, timeout_error)
+        return cast("Pool", NodePool(spec.label, nodes, spec.settings.pool_timeout))
+
+    def _roles(self) -> list[tuple[str, object]]:
+        """``(role, pool)``: ``("", pool)`` alone, or ``read``/``write`` of a section pair."""
+        if self.writer is self.reader:
+            return [("", self.reader)]
+        return [("read", self.reader), ("write", self.writer)]
+
+    def pool_status(self) -> dict[str, PoolStatus]:
+        """Each pool, or each node's pool (``node 10.0.0.1:3306 (up)``) of a node list."""
+        out: dict[str, PoolStatus] = {}
+        for role, pool in self._roles():
+            prefix = f"{role} " if role else ""
+            if isinstance(pool, NodePool):
+                for address, up, _, status in pool.states():
+                    out[f"{prefix}node {address} ({'up' if up else 'out'})"] = status
+            elif isinstance(pool, Pool):
+                out[role or "pool"] = pool.status()
+        return out
+
+    def status(self) -> Mapping[str, Any]:
+        answer = dict(super().status())
+        out = [
+            f"{prefix}{address}: {reason}"
+            for role, pool in self._roles()
+            if isinstance(pool, NodePool)
+            for prefix in [f"{role} " if role else ""]
+            for address, up, reason, _ in pool.states()
+            if not up
+        ]
+        if out:
+            answer["detail"] = f"{answer['detail']}; nodes out: {'; '.join(out)}"
+        return answer
+
+    def classify(self, exc: BaseException) -> ErrorKind | None:
+        kind = super().classify(exc)
+        if kind != "backend":
+            return kind
+        args: tuple[Any, ...] = getattr(exc, "args", ())
+        code = args[0] if args else None
+        if code in _CONFLICT_ERRORS:
+            return "conflict"
+        if code in _REFUSED_ERRORS:
+            return "refused"
+        return "backend"
+
+    def is_disconnect(self, exc: BaseException) -> bool:
+        args: tuple[Any, ...] = getattr(exc, "args", ())
+        return bool(args) and args[0] in _LOST_ERRORS
 
     def reflect_extra(
         self, conn: sqlalchemy.Connection, schema: str | None, table: str

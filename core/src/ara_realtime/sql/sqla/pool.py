@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from ...errors import BackendError
 from ..deadline import Deadline, TimedOut
-from ..pool import PoolStatus
+from ..pool import PoolExhausted, PoolStatus
 from .timeouts import Watches
 
 __all__ = ["Conn", "Pool"]
@@ -124,9 +124,9 @@ class Pool:
             self._give_back(conn)
         return self.engine.connect()
 
-    def timeout_error(self) -> BackendError:
+    def timeout_error(self) -> PoolExhausted:
         """The error for a pool that stayed exhausted for ``timeout`` seconds."""
-        return BackendError(
+        return PoolExhausted(
             f"{self.label}: no connection free within pool_timeout = {self.timeout:g} s "
             f"(all pool_size + pool_overflow connections are in use)"
         )
