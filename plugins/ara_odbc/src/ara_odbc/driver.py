@@ -338,10 +338,12 @@ class OdbcConnection(DBAPIConnection):
         exc: Exception,
         kind: ErrorKind | None,
         where: tuple[str, str],
+        *,
+        conflicts: int = 0,
     ) -> Exception:
         if kind == "lost" and errors.read_only(exc):  # a standby, or a server set read-only
             self.pool.avoid(conn.conn if isinstance(conn, _Checked) else conn)
-        return super()._failed(pool, conn, exc, kind, where)
+        return super()._failed(pool, conn, exc, kind, where, conflicts=conflicts)
 
     def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, Any]) -> ColumnSQL:
         return columns.column_sql(
