@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ara_testservers.faultclusters import (
+    GaleraMatrix,
     LdapCluster,
     MysqlCluster,
     OdbcCluster,
@@ -48,6 +49,7 @@ CLUSTERS: dict[str, Factory] = {
     "ldap": lambda r: LdapCluster(),
     "pgsql-sync": lambda r: PgCluster(synchronous=True, read_from="prefer-standby"),
     "pgsql-async": lambda r: PgCluster(synchronous=False),
+    "galera": lambda r: GaleraMatrix(),
 }
 
 #: Faults that cannot happen to a cluster, on purpose (any other "not applicable" fails).

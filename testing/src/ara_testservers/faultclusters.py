@@ -10,6 +10,10 @@ network, so ``netcut`` drops their packets while the server sees their real addr
 * ``stall``: SIGSTOP of every process, then SIGCONT;
 * ``netcut``: the namespace's end of the veth pair down, then up.
 
+The ``galera`` cluster is :class:`~ara_testservers.galera.GaleraCluster` (three nodes on a
+private network of namespaces, one ``dbhost`` listing them all) with a fresh table per run and
+every node read back after each fault (:class:`GaleraMatrix`).
+
 SQLite has no server: the node is a *peer*, another process using the same file (another
 Asterisk on the host), which takes the write lock in the middle of a transaction and then
 crashes (``kill9``) or stops (``stall``) while holding it; ``restart`` and ``netcut`` do not
@@ -28,14 +32,17 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .faultmatrix import CONNECT_TIMEOUT, FAULT_KINDS, QUERY_TIMEOUT, NotApplicable
 from .faults import Netns, netns_unavailable
+from .galera import GaleraCluster
 from .odbc import OdbcFiles
-from .servers import MariaDBServer, PostgresServer, Server, ServerError
+from .servers import DATABASE, MariaDBServer, PostgresServer, Server, ServerError
 from .slapd import SlapdServer
 
 __all__ = [
+    "GaleraMatrix",
     "LdapCluster",
     "MysqlCluster",
     "OdbcCluster",
@@ -183,6 +190,46 @@ class MysqlCluster(_OneServer):
         assert isinstance(server, MariaDBServer)
         settings = {**server.settings(), "dbapi": self.dbapi, **_timeouts()}
         return {"peers": f"mysql,fm,{self.table()}"}, {"mysql": {"fm": settings}}
+
+
+class GaleraMatrix(GaleraCluster):
+    """The ``mysql`` driver on a three-node Galera cluster, one section listing every node
+    (``dbhost = a, b, c``): the first is used while it is healthy. A run's table has no unique
+    key on ``name`` (a write applied twice would show); after each fault every node is read
+    alone, with ``wsrep_sync_wait = 1``, and must hold every acknowledged write."""
+
+    description = (
+        "three MariaDB Galera nodes (galera-4, rsync SST, IST after a crash), each in a "
+        "namespace of its own on a private bridge; one mysql section with dbhost = all three "
+        "(the first healthy one used); every node read back after each fault"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(settings=_timeouts())
+
+    def new_table(self) -> str:
+        table = f"fm{next(_tables)}"
+        self.members[0].sql(
+            f"CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT "
+            "NULL, host VARCHAR(40), KEY (name)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+            DATABASE,
+        )
+        return table
+
+    def mappings(self) -> Mappings:
+        return {"peers": f"mysql,galera,{self.new_table()}"}, {"mysql": {"galera": self.settings()}}
+
+    def replicas(self, mappings: dict[str, str], drivers: dict[str, Any]) -> dict[str, Mappings]:
+        """The run's table on each node alone, reading after every commit the cluster made
+        (``wsrep_sync_wait = 1``)."""
+        section = drivers["mysql"]["galera"]
+        return {
+            node.name: (
+                mappings,
+                {"mysql": {"galera": {**section, "dbhost": node.host, "wsrep_sync_wait": "1"}}},
+            )
+            for node in self.members
+        }
 
 
 class OdbcCluster(_OneServer):

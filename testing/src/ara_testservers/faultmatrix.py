@@ -52,8 +52,11 @@ The cluster protocol (other modules implement it; the runner needs nothing else)
     reason (an embedded database has no network path); the matrix shows the reason.
 
 Optional attributes: ``description: str`` (one line for the page: nodes, replication, the
-settings that matter) and ``settings: dict[str, str]`` (the driver settings shown on the page,
-without secrets).
+settings that matter), ``settings: dict[str, str]`` (the driver settings shown on the page,
+without secrets) and ``replicas(mappings, drivers) -> {node: (mappings, drivers)}``: given the
+arguments of a run, ``Realtime`` arguments reading the same table on each node alone (for a
+multi-primary cluster, where every node must hold every acknowledged write): the run then
+reads everything back on each of them too, and counts the worst node's losses.
 """
 
 from __future__ import annotations
@@ -318,11 +321,13 @@ class Workload:
                     out.extend(history[1:])
         return out
 
-    def check(self) -> Check:
-        """Read everything back through the workload's ``Realtime``: acknowledged writes lost,
-        writes applied twice, failed writes applied anyway (examples name rows, not values)."""
-        stores = _retry(self.rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}s%"))
-        updates = _retry(self.rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}u%"))
+    def check(self, rt: Realtime | None = None) -> Check:
+        """Read everything back through ``rt`` (default: the workload's ``Realtime``; another
+        one reads what one node holds): acknowledged writes lost, writes applied twice,
+        failed writes applied anyway (examples name rows, not values)."""
+        rt = rt or self.rt
+        stores = _retry(rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}s%"))
+        updates = _retry(rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}u%"))
         found: dict[str, int] = {}
         for r in stores:
             found[r["name"]] = found.get(r["name"], 0) + 1
@@ -487,6 +492,10 @@ def run_fault(
         calls = work.calls()
         _timing(result, calls, t0, t1)
         found = work.check()
+        replicas = getattr(cluster, "replicas", None)
+        if replicas is not None:
+            for name, (m, d) in replicas(mappings, drivers).items():
+                _worst(found, name, work, Realtime(m, d))
     finally:
         rt.close()
     result.acked_writes = found.acked
@@ -496,6 +505,20 @@ def run_fault(
     result.unknown_applied = found.unknown_applied
     result.examples = found.examples
     return result
+
+
+def _worst(found: Check, node: str, work: Workload, rt: Realtime) -> None:
+    """Read everything back on ``node`` alone (``rt``); keep its losses if they are worse."""
+    try:
+        there = work.check(rt)
+    finally:
+        rt.close()
+    if there.lost > found.lost or there.duplicated > found.duplicated:
+        found.lost = max(found.lost, there.lost)
+        found.lost_stores = max(found.lost_stores, there.lost_stores)
+        found.duplicated = max(found.duplicated, there.duplicated)
+        found.examples = [f"on {node}: {e}" for e in there.examples] + found.examples
+        found.examples = found.examples[:5]
 
 
 def _wait_recovered(work: Workload, t1: float, tail: float, max_wait: float) -> None:
@@ -521,9 +544,8 @@ def _timing(result: Result, calls: Sequence[Call], t0: float, t1: float) -> None
     result.misclassified = sum(1 for c in failed if c.misclassified)
     result.longest_call_s = round(max((c.end - c.start for c in calls), default=0.0), 3)
     seen: dict[str, int] = {}
-    for c in failed:
-        key = c.error[:120]
-        seen[key] = seen.get(key, 0) + 1
+    for c in failed:  # the reason is at the end, after the backend's name and addresses
+        seen[c.error] = seen.get(c.error, 0) + 1
     result.errors = [f"{n} x {text}" for text, n in sorted(seen.items(), key=lambda x: -x[1])][:4]
     back: list[float] = []
     for write in (False, True):
