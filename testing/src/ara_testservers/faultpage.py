@@ -85,7 +85,8 @@ def render(doc: dict[str, Any]) -> str:
         "on until calls succeed again; then every row is read back through the same "
         "`Realtime`. The driver settings are `query_timeout = "
         f"{s['query_timeout_s']:g}` and `connect_timeout = {s['connect_timeout_s']:g}` "
-        "(their equivalents for ldap and SQLite); the clusters are listed below the table.",
+        "(their equivalents for ldap and SQLite); the clusters are listed below the table, "
+        "their settings are in [deployments](deployments.md).",
         "",
         "The faults:",
         "",
