@@ -3,7 +3,8 @@ loopback, under each kind of fault (ara_testservers.faultmatrix).
 
 One test per (cluster, fault): the cluster starts once for its four faults. A cell passes when
 every failed call was a BackendError, no call outlasted CALL_BOUND, calls succeeded again within
-RECOVERY_BOUND of the fault's end, no write was applied twice, and, where the cluster promises
+RECOVERY_BOUND of the fault's end (a cluster may set a longer bound of its own, and says why),
+no write was applied twice, and, where the cluster promises
 it, no acknowledged write was lost. ``scripts/fault-matrix`` runs this module alone and renders
 the results page (docs/fault-matrix.md).
 """
@@ -26,7 +27,6 @@ from ara_testservers.faultclusters import (
 from ara_testservers.faultmatrix import (
     CALL_BOUND,
     FAULT_KINDS,
-    RECOVERY_BOUND,
     Cluster,
     Result,
     run_fault,
@@ -93,4 +93,4 @@ def test_fault(cluster: Cluster, kind: str, fault_results: list[Result]) -> None
         assert result.lost_writes == 0, result.examples
     assert result.longest_call_s <= CALL_BOUND, result
     assert result.recovered_after_s is not None, result.errors
-    assert result.recovered_after_s <= RECOVERY_BOUND, result
+    assert result.recovered_after_s <= result.recovery_bound_s, result

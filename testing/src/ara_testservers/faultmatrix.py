@@ -8,8 +8,8 @@ and then reads everything back through the same ``Realtime``. Per (cluster, faul
 (:class:`Result`): calls made and failed, how long calls failed and how soon after the fault
 ended they succeeded again, writes acknowledged, acknowledged writes lost, writes applied twice,
 and failed writes found applied anyway (a write whose connection was cut has an unknown outcome:
-it may be applied, but never twice). :func:`write_json` keeps the results; ``python -m
-ara_testservers.faultpage`` renders them as a page.
+it may be applied, but never twice). :func:`write_json` keeps the results, from which the
+documentation site renders its page (:mod:`ara_testservers.faultpage`).
 
 The cluster protocol (other modules implement it; the runner needs nothing else):
 
@@ -44,15 +44,18 @@ The cluster protocol (other modules implement it; the runner needs nothing else)
       the old node rejoin on leaving);
     * ``restart``: a clean stop on entering, a start on leaving;
     * ``stall``: SIGSTOP every process of the node, SIGCONT on leaving;
-    * ``netcut``: cut the network path between the client and the node (a network namespace
-      the cluster made, :class:`~ara_testservers.faults.NetPath`: packets dropped both ways,
-      no reset), restore it on leaving.
+    * ``netcut``: cut the network path between the client and the node (the node runs in a
+      network namespace the cluster made, :class:`~ara_testservers.faults.Netns`, or one of a
+      :class:`~ara_testservers.lan.Lan`: packets dropped both ways, no reset), restore it on
+      leaving.
 
     A kind that cannot happen to that node raises :class:`NotApplicable` on entering, with the
     reason (an embedded database has no network path); the matrix shows the reason.
 
 Optional attributes: ``description: str`` (one line for the page: nodes, replication, the
-settings that matter), ``settings: dict[str, str]`` (the driver settings shown on the page,
+settings that matter), ``recovery_bound: float`` (seconds, when the cluster itself may stay
+unavailable for a while after a fault ended, longer than :data:`RECOVERY_BOUND` allows; its
+description says why), ``settings: dict[str, str]`` (the driver settings shown on the page,
 without secrets) and ``replicas(mappings, drivers) -> {node: (mappings, drivers)}``: given the
 arguments of a run, ``Realtime`` arguments reading the same table on each node alone (for a
 multi-primary cluster, where every node must hold every acknowledged write): the run then
@@ -422,6 +425,8 @@ class Result:
     misclassified: int = 0
     #: the longest call, failed or not (seconds): every call is bounded
     longest_call_s: float = 0.0
+    #: calls must succeed again this many seconds after the fault ended, at most
+    recovery_bound_s: float = RECOVERY_BOUND
     #: seconds from the first failed read (write) to the first one that succeeded after the
     #: last failed one (0: none failed)
     read_outage_s: float = 0.0
@@ -469,6 +474,7 @@ def run_fault(
         fault=kind,
         node=target,
         description=str(getattr(cluster, "description", "")),
+        recovery_bound_s=float(getattr(cluster, "recovery_bound", RECOVERY_BOUND)),
     )
     mappings, drivers = cluster.mappings()
     rt = Realtime(mappings, drivers)

@@ -100,7 +100,8 @@ def render(doc: dict[str, Any]) -> str:
         "after the last failed one;",
         "- *back after the fault*: how long after the fault ended reads and writes both "
         "succeeded again (0: they did while it lasted, as after a failover). The test asserts "
-        f"at most {s['recovery_bound_s']:g} s;",
+        f"at most {s['recovery_bound_s']:g} s, or the cluster's own bound where it has one "
+        "(listed with the clusters below);",
         "- *longest call*: every call is bounded; the test asserts at most "
         f"{s['call_bound_s']:g} s;",
         "- *acknowledged, lost*: writes that returned success and are not there afterwards "
