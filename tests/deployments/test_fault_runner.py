@@ -1,5 +1,6 @@
 """The fault matrix's runner checks what a cluster's replicas hold (Cluster.replicas), on
-SQLite files: a node holding every write passes, a node missing them counts as losses."""
+SQLite files: a node holding every write passes, a node missing them counts as losses, and a
+lagging node is read only after the cluster's settle() (replication caught up)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class _Replicated(SqliteCluster):
     def __init__(self, empty_replica: bool) -> None:
         super().__init__("sqlite3")
         self.empty_replica = empty_replica
+        self.replica: Path | None = None
 
     @contextlib.contextmanager
     def fault(self, kind: str, node: str) -> Iterator[None]:
@@ -34,14 +36,29 @@ class _Replicated(SqliteCluster):
         table = mappings["peers"].rsplit(",", 1)[1]
         assert self.dir is not None
         other = Path(self.dir) / "replica.sqlite3"
-        with contextlib.closing(sqlite3.connect(other)) as db:
-            db.execute(f"CREATE TABLE {table} (name TEXT, host TEXT)")
-            db.commit()
+        if not other.exists():
+            with contextlib.closing(sqlite3.connect(other)) as db:
+                db.execute(f"CREATE TABLE {table} (name TEXT, host TEXT)")
+                db.commit()
         return {"behind": (mappings, {"sqlite3": {"fm": {**section, "dbfile": str(other)}}})}
 
 
-def _run(empty_replica: bool) -> tuple[int, int, list[str]]:
-    cluster = _Replicated(empty_replica)
+class _Settling(_Replicated):
+    """A replica that holds the writes once settle() has copied them (replication caught up)."""
+
+    def __init__(self) -> None:
+        super().__init__(empty_replica=True)
+        self.settled = 0
+
+    def settle(self) -> None:
+        assert self.dir is not None
+        other = Path(self.dir) / "replica.sqlite3"
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            db.execute("VACUUM INTO ?", (str(other),))
+        self.settled += 1
+
+
+def _run(cluster: _Replicated) -> tuple[int, int, list[str]]:
     cluster.start()
     try:
         result = run_fault(cluster, "restart", hold=0.3, tail=0.1)
@@ -52,11 +69,18 @@ def _run(empty_replica: bool) -> tuple[int, int, list[str]]:
 
 
 def test_a_replica_holding_every_write_loses_nothing() -> None:
-    acked, lost, examples = _run(empty_replica=False)
+    acked, lost, examples = _run(_Replicated(empty_replica=False))
     assert acked > 0 and lost == 0, examples
 
 
 def test_a_replica_missing_the_writes_counts_them_lost() -> None:
-    acked, lost, examples = _run(empty_replica=True)
+    acked, lost, examples = _run(_Replicated(empty_replica=True))
     assert acked > 0 and lost > 0
     assert examples and examples[0].startswith("on behind: "), examples
+
+
+def test_replicas_are_read_once_the_cluster_settled() -> None:
+    cluster = _Settling()
+    acked, lost, examples = _run(cluster)
+    assert cluster.settled == 1
+    assert acked > 0 and lost == 0, examples

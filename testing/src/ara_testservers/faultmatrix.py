@@ -59,7 +59,9 @@ description says why), ``settings: dict[str, str]`` (the driver settings shown o
 without secrets) and ``replicas(mappings, drivers) -> {node: (mappings, drivers)}``: given the
 arguments of a run, ``Realtime`` arguments reading the same table on each node alone (for a
 multi-primary cluster, where every node must hold every acknowledged write): the run then
-reads everything back on each of them too, and counts the worst node's losses.
+reads everything back on each of them too, and counts the worst node's losses; ``settle()``:
+wait until replication has caught up (the run calls it before reading back, where reads may
+go to a replica that lags).
 """
 
 from __future__ import annotations
@@ -497,6 +499,9 @@ def run_fault(
             work.stop()
         calls = work.calls()
         _timing(result, calls, t0, t1)
+        settle = getattr(cluster, "settle", None)
+        if settle is not None:
+            settle()
         found = work.check()
         replicas = getattr(cluster, "replicas", None)
         if replicas is not None:
