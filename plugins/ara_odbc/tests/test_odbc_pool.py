@@ -55,7 +55,7 @@ class FakeConn:
 def _pool(**kw: Any) -> tuple[OdbcPool, list[FakeConn]]:
     made: list[FakeConn] = []
 
-    def connect(login_timeout: int) -> FakeConn:
+    def connect(target: int, login_timeout: int) -> FakeConn:
         conn = FakeConn()
         made.append(conn)
         return conn
@@ -136,7 +136,7 @@ def test_sanitysql_replaces_a_dead_idle_connection() -> None:
 def test_negative_connection_cache() -> None:
     attempts: list[float] = []
 
-    def connect(login_timeout: int) -> Any:
+    def connect(target: int, login_timeout: int) -> Any:
         attempts.append(time.monotonic())
         raise OSError("refused")
 
@@ -156,7 +156,7 @@ def test_a_blocked_connect_is_abandoned_then_closed_when_it_returns() -> None:
     release = threading.Event()
     late: list[FakeConn] = []
 
-    def connect(login_timeout: int) -> FakeConn:
+    def connect(target: int, login_timeout: int) -> FakeConn:
         assert login_timeout == 1  # the ODBC login timeout, in whole seconds
         release.wait(10)
         conn = FakeConn()
@@ -179,3 +179,91 @@ def test_a_blocked_connect_is_abandoned_then_closed_when_it_returns() -> None:
         time.sleep(0.01)
     assert late and late[0].closed  # nobody took it: closed
     assert pool.status().in_use == 0
+
+
+# -- several DSNs ------------------------------------------------------------------------------
+
+
+def _targets(down: set[int], **kw: Any) -> tuple[OdbcPool, list[int]]:
+    """A pool over DSNs a, b, c; connecting to one in ``down`` fails."""
+    tried: list[int] = []
+
+    def connect(target: int, login_timeout: int) -> FakeConn:
+        tried.append(target)
+        if target in down:
+            raise OSError(f"refused by {'abc'[target]}")
+        return FakeConn()
+
+    options: dict[str, Any] = {"max_connections": 3, "timeout": 0.3, "ping_after": None}
+    options.update(kw)
+    pool = OdbcPool(
+        connect, "odbc class 't' (dsn a, dsn b, dsn c)", targets=["a", "b", "c"], **options
+    )
+    return pool, tried
+
+
+def test_dsns_are_tried_in_order_and_the_one_that_worked_is_kept() -> None:
+    down = {0}
+    pool, tried = _targets(down)
+    first = pool.acquire()
+    assert tried == [0, 1] and pool.current == 1
+    assert first.target == 1
+    down.clear()  # a is back: new connections stay with b, which works
+    second = pool.acquire()
+    assert tried == [0, 1, 1] and second.target == 1
+    pool.release(first)
+    pool.release(second)
+
+
+def test_every_dsn_failing_names_each_one() -> None:
+    pool, tried = _targets({0, 1, 2}, negative_cache=5)
+    with pytest.raises(BackendError) as info:
+        pool.acquire()
+    assert str(info.value) == (
+        "odbc class 't' (dsn a, dsn b, dsn c): no DSN answered: a: cannot connect: refused by "
+        "a; b: cannot connect: refused by b; c: cannot connect: refused by c"
+    )
+    assert tried == [0, 1, 2]
+    with pytest.raises(BackendError, match="negative_connection_cache"):  # after all of them
+        pool.acquire()
+    assert tried == [0, 1, 2]
+
+
+def test_a_dsn_refusing_writes_is_tried_last() -> None:
+    pool, tried = _targets(set())
+    conn, older = pool.acquire(), pool.acquire()
+    assert pool.current == 0 and conn.target == older.target == 0
+    pool.avoid(conn)  # the driver found it read-only
+    pool.discard(conn)
+    assert pool.current == 1
+    again = pool.acquire()
+    assert again.target == 1 and tried == [0, 0, 1]
+    pool.avoid(older)  # another connection to a: changes nothing now
+    assert pool.current == 1
+    pool.discard(older)
+    pool.release(again)
+
+
+def test_a_stalled_dsn_does_not_block_the_next_one() -> None:
+    """With max_connections = 1 (Asterisk's default), an attempt stuck in the first DSN's
+    driver must not stop the class from reaching the second."""
+    release = threading.Event()
+
+    def connect(target: int, login_timeout: int) -> FakeConn:
+        if target == 0:
+            release.wait(10)
+        return FakeConn()
+
+    pool = OdbcPool(
+        connect,
+        "odbc class 't' (dsn a, dsn b)",
+        targets=["a", "b"],
+        max_connections=1,
+        connect_timeout=0.2,
+        ping_after=None,
+    )
+    start = time.monotonic()
+    conn = pool.acquire()
+    assert conn.target == 1
+    assert time.monotonic() - start < 1
+    release.set()

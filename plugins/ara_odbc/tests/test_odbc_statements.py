@@ -256,6 +256,21 @@ class _Err(Exception):
         (("HY000", "[HY000] [SQLite]no such column: x (1)"), "sqlite", "query"),
         (("HY000", "[HY000] [SQLite]database is locked (5)"), "sqlite", "backend"),
         (("HYT00", "[HYT00] Timeout expired"), "generic", "backend"),
+        # a server taking no writes: no use for them, the class moves to its next DSN
+        (
+            ("25006", "[25006] cannot execute UPDATE in a read-only transaction"),
+            "postgresql",
+            "lost",
+        ),
+        (
+            (
+                "HY000",
+                "[HY000] [ma-3.1.15][10.11.19-MariaDB]The MariaDB server is running with the "
+                "--read-only option so it cannot execute this statement (1290) (SQLExecDirectW)",
+            ),
+            "mysql",
+            "lost",
+        ),
         (
             (
                 "HY000",

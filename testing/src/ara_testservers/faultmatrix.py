@@ -8,8 +8,8 @@ and then reads everything back through the same ``Realtime``. Per (cluster, faul
 (:class:`Result`): calls made and failed, how long calls failed and how soon after the fault
 ended they succeeded again, writes acknowledged, acknowledged writes lost, writes applied twice,
 and failed writes found applied anyway (a write whose connection was cut has an unknown outcome:
-it may be applied, but never twice). :func:`write_json` keeps the results; ``python -m
-ara_testservers.faultpage`` renders them as a page.
+it may be applied, but never twice). :func:`write_json` keeps the results, from which the
+documentation site renders its page (:mod:`ara_testservers.faultpage`).
 
 The cluster protocol (other modules implement it; the runner needs nothing else):
 
@@ -44,16 +44,24 @@ The cluster protocol (other modules implement it; the runner needs nothing else)
       the old node rejoin on leaving);
     * ``restart``: a clean stop on entering, a start on leaving;
     * ``stall``: SIGSTOP every process of the node, SIGCONT on leaving;
-    * ``netcut``: cut the network path between the client and the node (a network namespace
-      the cluster made, :class:`~ara_testservers.faults.NetPath`: packets dropped both ways,
-      no reset), restore it on leaving.
+    * ``netcut``: cut the network path between the client and the node (the node runs in a
+      network namespace the cluster made, :class:`~ara_testservers.faults.Netns`, or one of a
+      :class:`~ara_testservers.lan.Lan`: packets dropped both ways, no reset), restore it on
+      leaving.
 
     A kind that cannot happen to that node raises :class:`NotApplicable` on entering, with the
     reason (an embedded database has no network path); the matrix shows the reason.
 
 Optional attributes: ``description: str`` (one line for the page: nodes, replication, the
-settings that matter) and ``settings: dict[str, str]`` (the driver settings shown on the page,
-without secrets).
+settings that matter), ``recovery_bound: float`` (seconds, when the cluster itself may stay
+unavailable for a while after a fault ended, longer than :data:`RECOVERY_BOUND` allows; its
+description says why), ``settings: dict[str, str]`` (the driver settings shown on the page,
+without secrets) and ``replicas(mappings, drivers) -> {node: (mappings, drivers)}``: given the
+arguments of a run, ``Realtime`` arguments reading the same table on each node alone (for a
+multi-primary cluster, where every node must hold every acknowledged write): the run then
+reads everything back on each of them too, and counts the worst node's losses; ``settle()``:
+wait until replication has caught up (the run calls it before reading back, where reads may
+go to a replica that lags).
 """
 
 from __future__ import annotations
@@ -76,6 +84,7 @@ from ara_realtime import BackendError, Realtime
 from ara_realtime.errors import RealtimeError
 
 __all__ = [
+    "CALL_BOUND",
     "COLUMNS",
     "CONNECT_TIMEOUT",
     "FAMILY",
@@ -88,6 +97,7 @@ __all__ = [
     "Workload",
     "read_json",
     "run_fault",
+    "run_settings",
     "write_json",
 ]
 
@@ -100,10 +110,31 @@ COLUMNS = {"name": ("char", 40), "host": ("char", 40)}
 #: Driver settings the matrix runs with (seconds): a stalled node costs a call this long.
 QUERY_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 2
+#: How the matrix runs each cell: the fault lasts HOLD seconds; THREADS threads each make
+#: RATE rounds a second of one store, one update and one load.
+HOLD = 1.5
+THREADS = 2
+RATE = 20.0
+#: No call may take longer than this (seconds), whatever the fault: a new connection to each
+#: host of a list, a ping and a statement, each with its own bound, and slack.
+CALL_BOUND = 10.0
 #: Calls succeed again at most this many seconds after a fault ended (a node back, a path
 #: restored): a new connection (``connect_timeout``), one call that still hits a dead or
 #: stalled connection (``query_timeout``), and slack for a loaded 2-core machine.
 RECOVERY_BOUND = CONNECT_TIMEOUT + QUERY_TIMEOUT + 3.0
+
+
+def run_settings() -> dict[str, Any]:
+    """The matrix's own settings, as the results page shows them."""
+    return {
+        "hold_s": HOLD,
+        "threads": THREADS,
+        "rounds_per_s": RATE,
+        "query_timeout_s": QUERY_TIMEOUT,
+        "connect_timeout_s": CONNECT_TIMEOUT,
+        "recovery_bound_s": RECOVERY_BOUND,
+        "call_bound_s": CALL_BOUND,
+    }
 
 
 @runtime_checkable
@@ -146,13 +177,40 @@ class Call:
     misclassified: bool = False
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write: the value written, whether it was acknowledged, when the call ended."""
+
+    value: int
+    acked: bool
+    at: float
+
+
+@dataclass
+class Check:
+    """What reading everything back found (see :meth:`Workload.check`)."""
+
+    acked: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    #: failed writes (outcome unknown), and how many of them were applied after all
+    unknown: int = 0
+    unknown_applied: int = 0
+    #: of the lost writes, the stores (each a row of its own: every lost one is seen, where
+    #: an update is seen lost only if it was the last acknowledged one of its row)
+    lost_stores: int = 0
+    #: when each lost write was acknowledged (``time.monotonic``)
+    lost_at: list[float] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+
+
 @dataclass
 class _Thread:
     calls: list[Call] = field(default_factory=list)
-    #: store name -> acknowledged (True) or failed, outcome unknown (False)
-    stored: dict[str, bool] = field(default_factory=dict)
-    #: update row -> [(value, acknowledged)], values increasing
-    updated: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    #: store name -> the write (value: the sequence number)
+    stored: dict[str, Write] = field(default_factory=dict)
+    #: update row -> its writes, values increasing (the first is the seed)
+    updated: dict[str, list[Write]] = field(default_factory=dict)
     crashed: BaseException | None = None
 
 
@@ -191,7 +249,7 @@ class Workload:
             for k in range(self.rows):
                 name = self.row(t, k)
                 _retry(self.rt.store, FAMILY, {"name": name, "host": "0"}, timeout=timeout)
-                state.updated[name] = [(0, True)]
+                state.updated[name] = [Write(0, True, time.monotonic())]
 
     def start(self) -> None:
         for t, state in enumerate(self._threads):
@@ -232,15 +290,15 @@ class Workload:
                 name = f"{self.prefix}s{t}n{seq}"
                 try:
                     n = self._call(state, True, self.rt.store, {"name": name, "host": str(seq)})
-                    state.stored[name] = n == 1
+                    state.stored[name] = Write(seq, n == 1, time.monotonic())
                 except RealtimeError:
-                    state.stored[name] = False
+                    state.stored[name] = Write(seq, False, time.monotonic())
                 row = self.row(t, seq % self.rows)
                 try:
                     n = self._call(state, True, self.rt.update, "name", row, {"host": str(seq)})
-                    state.updated[row].append((seq, n == 1))
+                    state.updated[row].append(Write(seq, n == 1, time.monotonic()))
                 except RealtimeError:
-                    state.updated[row].append((seq, False))
+                    state.updated[row].append(Write(seq, False, time.monotonic()))
                 other = self.row(t, rng.randrange(self.rows))
                 with contextlib.suppress(RealtimeError):
                     self._call(state, False, self.rt.load, ("name", other))
@@ -258,47 +316,71 @@ class Workload:
     def calls(self) -> list[Call]:
         return sorted((c for s in self._threads for c in s.calls), key=lambda c: c.start)
 
-    def check(self) -> tuple[dict[str, int], list[str]]:
-        """Read everything back: counts of acknowledged, lost, duplicated and unknown-applied
-        writes, and a few examples of what went wrong (names only, no values)."""
-        stores = _retry(self.rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}s%"))
-        updates = _retry(self.rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}u%"))
+    def writes(self, *, updates: bool = True) -> list[Write]:
+        """Every write the threads made (the seed excluded): the stores, and the updates."""
+        out: list[Write] = []
+        for state in self._threads:
+            out.extend(state.stored.values())
+            if updates:
+                for history in state.updated.values():
+                    out.extend(history[1:])
+        return out
+
+    def check(self, rt: Realtime | None = None) -> Check:
+        """Read everything back through ``rt`` (default: the workload's ``Realtime``; another
+        one reads what one node holds): acknowledged writes lost, writes applied twice,
+        failed writes applied anyway (examples name rows, not values)."""
+        rt = rt or self.rt
+        stores = _retry(rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}s%"))
+        updates = _retry(rt.load_multi, FAMILY, ("name LIKE", f"{self.prefix}u%"))
         found: dict[str, int] = {}
         for r in stores:
             found[r["name"]] = found.get(r["name"], 0) + 1
         final = {r["name"]: r.get("host", "") for r in updates}
-        counts = {"acked": 0, "lost": 0, "duplicated": 0, "unknown_applied": 0, "unknown": 0}
-        examples: list[str] = []
+        out = Check()
         for state in self._threads:
-            for name, acked in state.stored.items():
+            for name, w in state.stored.items():
                 n = found.get(name, 0)
-                counts["acked" if acked else "unknown"] += 1
+                if w.acked:
+                    out.acked += 1
+                else:
+                    out.unknown += 1
                 if n > 1:
-                    counts["duplicated"] += 1
-                    examples.append(f"store {name} applied {n} times")
-                elif acked and n == 0:
-                    counts["lost"] += 1
-                    examples.append(f"store {name} acknowledged, not found")
-                elif not acked and n == 1:
-                    counts["unknown_applied"] += 1
+                    out.duplicated += 1
+                    out.examples.append(f"store {name} applied {n} times")
+                elif w.acked and n == 0:
+                    out.lost += 1
+                    out.lost_stores += 1
+                    out.lost_at.append(w.at)
+                    out.examples.append(f"store {name} acknowledged, not found")
+                elif not w.acked and n == 1:
+                    out.unknown_applied += 1
             for row, history in state.updated.items():
                 written = history[1:]  # after the seed
-                counts["acked"] += sum(1 for _, a in written if a)
-                counts["unknown"] += sum(1 for _, a in written if not a)
-                acked_values = [v for v, a in history if a]
-                attempted = {v for v, _ in history}
+                out.acked += sum(1 for w in written if w.acked)
+                out.unknown += sum(1 for w in written if not w.acked)
                 value = final.get(row)
-                if value is None or not value.isdigit() or int(value) not in attempted:
-                    counts["lost"] += 1
-                    examples.append(f"update row {row} missing or holding a value never written")
+                if (
+                    value is None
+                    or not value.isdigit()
+                    or int(value) not in {w.value for w in history}
+                ):
+                    out.lost += 1
+                    out.examples.append(
+                        f"update row {row} missing or holding a value never written"
+                    )
                     continue
-                if int(value) < max(acked_values):
-                    lost = sum(1 for v, a in history if a and v > int(value))
-                    counts["lost"] += lost
-                    examples.append(f"update row {row}: {lost} acknowledged update(s) lost")
-                elif int(value) not in acked_values:
-                    counts["unknown_applied"] += 1
-        return counts, examples[:5]
+                lost = [w for w in history if w.acked and w.value > int(value)]
+                if lost:
+                    out.lost += len(lost)
+                    out.lost_at.extend(w.at for w in lost)
+                    out.examples.append(
+                        f"update row {row}: {len(lost)} acknowledged update(s) lost"
+                    )
+                elif not any(w.acked and w.value == int(value) for w in history):
+                    out.unknown_applied += 1
+        out.examples = out.examples[:5]
+        return out
 
 
 def _retry(fn: Callable[..., Any], *args: Any, timeout: float = 30.0) -> Any:
@@ -343,11 +425,19 @@ class Result:
     failed_writes: int = 0
     #: failed calls whose error was not a BackendError (must be 0)
     misclassified: int = 0
-    #: seconds from the first failed call to the first success after the last one (0: none)
-    outage_s: float = 0.0
-    #: seconds after the fault ended until calls succeeded again (0: they did during it)
-    recovered_after_s: float = 0.0
-    #: seconds from the fault's start until calls succeeded again (``None``: none failed)
+    #: the longest call, failed or not (seconds): every call is bounded
+    longest_call_s: float = 0.0
+    #: calls must succeed again this many seconds after the fault ended, at most
+    recovery_bound_s: float = RECOVERY_BOUND
+    #: seconds from the first failed read (write) to the first one that succeeded after the
+    #: last failed one (0: none failed)
+    read_outage_s: float = 0.0
+    write_outage_s: float = 0.0
+    #: seconds after the fault ended until reads and writes succeeded again (0: they did
+    #: while it lasted, as after a failover; ``None``: they did not within the wait)
+    recovered_after_s: float | None = 0.0
+    #: seconds from the fault's start until reads and writes succeeded again (``None``: none
+    #: failed, or they did not recover)
     recovered_from_start_s: float | None = None
     acked_writes: int = 0
     lost_writes: int = 0
@@ -364,12 +454,12 @@ def run_fault(
     kind: str,
     node: str | None = None,
     *,
-    hold: float = 2.0,
+    hold: float = HOLD,
     warmup: float = 0.5,
     tail: float = 1.0,
     max_wait: float = 60.0,
-    threads: int = 2,
-    rate: float = 20.0,
+    threads: int = THREADS,
+    rate: float = RATE,
 ) -> Result:
     """Run the workload on a fresh table of ``cluster``, fault ``node`` (default: the first)
     with ``kind`` for ``hold`` seconds, wait until calls succeed again (at most ``max_wait``
@@ -386,6 +476,7 @@ def run_fault(
         fault=kind,
         node=target,
         description=str(getattr(cluster, "description", "")),
+        recovery_bound_s=float(getattr(cluster, "recovery_bound", RECOVERY_BOUND)),
     )
     mappings, drivers = cluster.mappings()
     rt = Realtime(mappings, drivers)
@@ -408,16 +499,37 @@ def run_fault(
             work.stop()
         calls = work.calls()
         _timing(result, calls, t0, t1)
-        counts, examples = work.check()
+        settle = getattr(cluster, "settle", None)
+        if settle is not None:
+            settle()
+        found = work.check()
+        replicas = getattr(cluster, "replicas", None)
+        if replicas is not None:
+            for name, (m, d) in replicas(mappings, drivers).items():
+                _worst(found, name, work, Realtime(m, d))
     finally:
         rt.close()
-    result.acked_writes = counts["acked"]
-    result.lost_writes = counts["lost"]
-    result.duplicated_writes = counts["duplicated"]
-    result.unknown_writes = counts["unknown"]
-    result.unknown_applied = counts["unknown_applied"]
-    result.examples = examples
+    result.acked_writes = found.acked
+    result.lost_writes = found.lost
+    result.duplicated_writes = found.duplicated
+    result.unknown_writes = found.unknown
+    result.unknown_applied = found.unknown_applied
+    result.examples = found.examples
     return result
+
+
+def _worst(found: Check, node: str, work: Workload, rt: Realtime) -> None:
+    """Read everything back on ``node`` alone (``rt``); keep its losses if they are worse."""
+    try:
+        there = work.check(rt)
+    finally:
+        rt.close()
+    if there.lost > found.lost or there.duplicated > found.duplicated:
+        found.lost = max(found.lost, there.lost)
+        found.lost_stores = max(found.lost_stores, there.lost_stores)
+        found.duplicated = max(found.duplicated, there.duplicated)
+        found.examples = [f"on {node}: {e}" for e in there.examples] + found.examples
+        found.examples = found.examples[:5]
 
 
 def _wait_recovered(work: Workload, t1: float, tail: float, max_wait: float) -> None:
@@ -441,24 +553,34 @@ def _timing(result: Result, calls: Sequence[Call], t0: float, t1: float) -> None
     result.failed_reads = sum(1 for c in failed if not c.write)
     result.failed_writes = sum(1 for c in failed if c.write)
     result.misclassified = sum(1 for c in failed if c.misclassified)
+    result.longest_call_s = round(max((c.end - c.start for c in calls), default=0.0), 3)
     seen: dict[str, int] = {}
-    for c in failed:
-        key = c.error[:120]
-        seen[key] = seen.get(key, 0) + 1
+    for c in failed:  # the reason is at the end, after the backend's name and addresses
+        seen[c.error] = seen.get(c.error, 0) + 1
     result.errors = [f"{n} x {text}" for text, n in sorted(seen.items(), key=lambda x: -x[1])][:4]
-    if not failed:
+    back: list[float] = []
+    for write in (False, True):
+        kind = [c for c in calls if c.write is write]
+        failures = [c for c in kind if not c.ok]
+        if not failures:
+            continue
+        last = max(c.end for c in failures)
+        first = min(c.start for c in failures)
+        ok = [c.end for c in kind if c.ok and c.start >= last]
+        outage = round((min(ok) if ok else kind[-1].end) - first, 3)
+        if write:
+            result.write_outage_s = outage
+        else:
+            result.read_outage_s = outage
+        back.append(min(ok) if ok else float("inf"))
+    if not back:
         return
-    last = max(c.end for c in failed)
-    after = [c.end for c in calls if c.ok and c.start >= last]
-    back = min(after) if after else None
-    first = min(c.start for c in failed)
-    if back is None:
-        result.outage_s = round(calls[-1].end - first, 3)
-        result.recovered_after_s = float("inf")
+    latest = max(back)
+    if latest == float("inf"):
+        result.recovered_after_s = None
         return
-    result.outage_s = round(back - first, 3)
-    result.recovered_after_s = round(max(0.0, back - t1), 3)
-    result.recovered_from_start_s = round(back - t0, 3)
+    result.recovered_after_s = round(max(0.0, latest - t1), 3)
+    result.recovered_from_start_s = round(latest - t0, 3)
 
 
 # -- results as JSON ---------------------------------------------------------------------------
@@ -474,7 +596,7 @@ def write_json(results: Sequence[Result], path: Path, settings: dict[str, Any]) 
             "system": f"{platform.system()} {platform.release()}",
         },
         "settings": settings,
-        "results": [_jsonable(asdict(r)) for r in results],
+        "results": [asdict(r) for r in results],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -483,10 +605,6 @@ def write_json(results: Sequence[Result], path: Path, settings: dict[str, Any]) 
 def read_json(path: Path) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return doc
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if isinstance(v, float) and v == float("inf") else v) for k, v in row.items()}
 
 
 @contextlib.contextmanager

@@ -2,11 +2,15 @@
 
 ``Blackhole()`` listens on a loopback port and never accepts: the kernel completes the TCP
 handshake (up to the backlog), so a client connects and then waits for a greeting that never
-comes. ``NetPath(port)`` puts a network namespace between a client on this host and a local
-server: the client connects to an address inside the namespace, reached over a veth pair, and
-a relay there forwards to ``127.0.0.1:port``. ``cut()`` takes the namespace's end of the pair
-down, so packets in either direction are dropped without an answer (no RST, no ICMP), as on
-a dead network; ``restore()`` brings it back. It needs root and ``ip`` (iproute2).
+comes. ``Netns()`` is a network namespace joined to this host's by a veth pair: a server
+started inside it (``Netns.prefix()``: ``ip netns exec``) listens on ``Netns.host``, which
+clients here reach over the pair, as over a routed network: the server sees the client's own
+address and port. ``NetPath(port)`` puts such a namespace between a client and a server already
+running here: the client connects to an address inside the namespace and a relay there forwards
+to ``127.0.0.1:port`` (so the server sees the relay's port, not the client's). ``cut()`` takes
+the namespace's end of the pair down, so packets in either direction are dropped without an
+answer (no RST, no ICMP), as on a dead network; ``restore()`` brings it back. Both need root and
+``ip`` (iproute2).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from types import TracebackType
 
 from .servers import ServerError
 
-__all__ = ["Blackhole", "NetPath", "netns_unavailable"]
+__all__ = ["Blackhole", "NetPath", "Netns", "netns_unavailable"]
 
 _CLONE_NEWNET = 0x40000000
 _names = itertools.count()
@@ -96,26 +100,22 @@ def _setns(fd: int) -> None:
         raise OSError(err, os.strerror(err))
 
 
-class NetPath:
-    """A path to ``127.0.0.1:port`` through a network namespace, which can be cut.
+class Netns:
+    """A network namespace joined to this host's by a veth pair, which can be cut.
 
-    Connect to ``(host, port)`` of this object. Everything is removed on :meth:`close`.
+    ``host`` is the address of the namespace's end (a server inside listens there), reached
+    from here over the pair. Everything is removed on :meth:`close`.
     """
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self) -> None:
         reason = netns_unavailable()
         if reason is not None:
             raise ServerError(f"cannot build a network path: {reason}")
-        self.target_port = target_port
         _reap_stale()
         n = next(_names)
-        self.netns = f"ara-path-{os.getpid()}-{n}"
+        self.name = f"ara-path-{os.getpid()}-{n}"
         tag = f"{os.getpid() % 100000}{n}"  # interface names have 15 characters at most
         self._outer, self._inner = f"arah{tag}"[:15], f"aran{tag}"[:15]
-        self._listener: socket.socket | None = None
-        self._links: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._closed = False
         try:
             self._build()
         except BaseException:
@@ -123,9 +123,9 @@ class NetPath:
             raise
 
     def __repr__(self) -> str:
-        return f"<NetPath {self.host}:{self.port} -> 127.0.0.1:{self.target_port}>"
+        return f"<Netns {self.name} {self.host}>"
 
-    def __enter__(self) -> NetPath:
+    def __enter__(self) -> Netns:
         return self
 
     def __exit__(
@@ -147,33 +147,106 @@ class NetPath:
     def _build(self) -> None:
         net = self._subnet()
         outer_ip, inner_ip = (str(h) for h in net.hosts())
-        _ip("netns", "add", self.netns)
+        _ip("netns", "add", self.name)
         _ip("link", "add", self._outer, "type", "veth", "peer", "name", self._inner)
-        _ip("link", "set", self._inner, "netns", self.netns)
+        _ip("link", "set", self._inner, "netns", self.name)
         _ip("addr", "add", f"{outer_ip}/30", "dev", self._outer)
         _ip("link", "set", self._outer, "up")
-        _ip("-n", self.netns, "addr", "add", f"{inner_ip}/30", "dev", self._inner)
-        _ip("-n", self.netns, "link", "set", self._inner, "up")
-        _ip("-n", self.netns, "link", "set", "lo", "up")
+        _ip("-n", self.name, "addr", "add", f"{inner_ip}/30", "dev", self._inner)
+        _ip("-n", self.name, "link", "set", self._inner, "up")
+        _ip("-n", self.name, "link", "set", "lo", "up")
         # fixed neighbour entries: a cut drops packets silently instead of failing address
         # resolution after a few seconds ("no route to host"), as behind a router
         for ns, dev, peer_dev, peer_ip in (
-            ((), self._outer, ("-n", self.netns, "link", "show", self._inner), inner_ip),
-            (("-n", self.netns), self._inner, ("link", "show", self._outer), outer_ip),
+            ((), self._outer, ("-n", self.name, "link", "show", self._inner), inner_ip),
+            (("-n", self.name), self._inner, ("link", "show", self._outer), outer_ip),
         ):
             mac = _ip(*peer_dev).split("link/ether ")[1].split()[0]
             _ip(*ns, "neigh", "replace", peer_ip, "lladdr", mac, "dev", dev, "nud", "permanent")
         self.host = inner_ip
+        self.outer_host = outer_ip
+
+    def prefix(self) -> list[str]:
+        """The command prefix that runs a program inside the namespace."""
+        return ["ip", "netns", "exec", self.name]
+
+    def enter(self) -> None:
+        """Move the calling thread into the namespace (sockets it opens stay there)."""
+        with open(f"/run/netns/{self.name}") as ns:
+            _setns(ns.fileno())
+
+    def cut(self) -> None:
+        """Drop every packet between this host and the namespace, both ways."""
+        _ip("-n", self.name, "link", "set", self._inner, "down")
+
+    def restore(self) -> None:
+        """Carry packets again (connections that outlived the cut resume)."""
+        _ip("-n", self.name, "link", "set", self._inner, "up")
+
+    @contextlib.contextmanager
+    def down(self, limit: float = 60.0) -> Iterator[None]:
+        """The path is cut for the block; it carries packets again after ``limit`` seconds
+        at the latest, so a call that never returns fails its test instead of hanging."""
+        self.cut()
+        guard = threading.Timer(limit, self.restore)
+        guard.daemon = True
+        guard.start()
+        try:
+            yield
+        finally:
+            guard.cancel()
+            self.restore()
+
+    def close(self) -> None:
+        """Remove the veth pair and the namespace (stop what runs inside first)."""
+        with contextlib.suppress(ServerError):
+            _ip("link", "del", self._outer)  # takes the peer with it
+        with contextlib.suppress(ServerError):
+            _ip("netns", "del", self.name)
+
+
+class NetPath:
+    """A path to ``127.0.0.1:port`` through a network namespace, which can be cut.
+
+    Connect to ``(host, port)`` of this object. Everything is removed on :meth:`close`.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.ns = Netns()
+        self.netns = self.ns.name
+        self.host = self.ns.host
+        self._listener: socket.socket | None = None
+        self._links: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self._listen()
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"<NetPath {self.host}:{self.port} -> 127.0.0.1:{self.target_port}>"
+
+    def __enter__(self) -> NetPath:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _listen(self) -> None:
         # the relay listens inside the namespace: a short-lived thread enters it and opens
         # the socket, which stays in that namespace whichever thread uses it later
         made: list[socket.socket | BaseException] = []
 
         def listen() -> None:
             try:
-                with open(f"/run/netns/{self.netns}") as ns:
-                    _setns(ns.fileno())
+                self.ns.enter()
                 sock = socket.socket()
-                sock.bind((inner_ip, 0))
+                sock.bind((self.host, 0))
                 sock.listen(64)
                 made.append(sock)
             except BaseException as exc:
@@ -212,25 +285,15 @@ class NetPath:
 
     def cut(self) -> None:
         """Drop every packet between the client and the namespace, both ways."""
-        _ip("-n", self.netns, "link", "set", self._inner, "down")
+        self.ns.cut()
 
     def restore(self) -> None:
         """Carry packets again (connections that outlived the cut resume)."""
-        _ip("-n", self.netns, "link", "set", self._inner, "up")
+        self.ns.restore()
 
-    @contextlib.contextmanager
-    def down(self, limit: float = 60.0) -> Iterator[None]:
-        """The path is cut for the block; it carries packets again after ``limit`` seconds
-        at the latest, so a call that never returns fails its test instead of hanging."""
-        self.cut()
-        guard = threading.Timer(limit, self.restore)
-        guard.daemon = True
-        guard.start()
-        try:
-            yield
-        finally:
-            guard.cancel()
-            self.restore()
+    def down(self, limit: float = 60.0) -> contextlib.AbstractContextManager[None]:
+        """The path is cut for the block (see :meth:`Netns.down`)."""
+        return self.ns.down(limit)
 
     def close(self) -> None:
         """Stop the relay and remove the namespace and the veth pair."""
@@ -243,10 +306,7 @@ class NetPath:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
-        with contextlib.suppress(ServerError):
-            _ip("link", "del", self._outer)  # takes the peer with it
-        with contextlib.suppress(ServerError):
-            _ip("netns", "del", self.netns)
+        self.ns.close()
 
 
 def _pump(src: socket.socket, dst: socket.socket) -> None:

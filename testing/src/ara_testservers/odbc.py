@@ -136,7 +136,7 @@ class OdbcFiles:
         return self.add(
             name,
             "PostgreSQL Unicode",
-            Servername="127.0.0.1",
+            Servername=server.host,
             Port=str(server.port),
             Database=database or server.database,
             Username=server.user,
@@ -149,7 +149,7 @@ class OdbcFiles:
         return self.add(
             name,
             "MariaDB Unicode",
-            Server="127.0.0.1",
+            Server=server.host,
             Port=str(server.port),
             Database=database or server.database,
             User=server.user,

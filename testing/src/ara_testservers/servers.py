@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 __all__ = [
     "DEBIAN_PACKAGES",
@@ -48,7 +49,10 @@ def free_port() -> int:
 
 
 def _run(cmd: list[str], what: str, **kw: object) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
+    except subprocess.TimeoutExpired as exc:
+        raise ServerError(f"{what} did not finish within {exc.timeout:g} s") from None
     if proc.returncode != 0:
         raise ServerError(
             f"{what} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout}"
@@ -83,12 +87,22 @@ class Server:
         self.base.chmod(0o755)
         self.port = free_port()
         self.pid: int | None = None
+        #: the address it listens on, and what its start command runs under (in_netns)
+        self.host = "127.0.0.1"
+        self.launch_prefix: list[str] = []
         self.user = USER
         self.password = PASSWORD
         self.database = DATABASE
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} 127.0.0.1:{self.port} pid={self.pid}>"
+        return f"<{type(self).__name__} {self.host}:{self.port} pid={self.pid}>"
+
+    def in_netns(self, ns: Any) -> None:
+        """Run inside network namespace ``ns`` (a :class:`~ara_testservers.faults.Netns`),
+        listening on its address, which clients here reach over a path ``ns.cut()`` cuts.
+        Call it before :meth:`start`."""
+        self.host = ns.host
+        self.launch_prefix = ns.prefix()
 
     def __enter__(self) -> Server:
         self.start()
@@ -159,6 +173,24 @@ class Server:
                     os.kill(pid, signal.SIGSTOP)
                 stopped.add(pid)
 
+    def kill(self) -> None:
+        """A crash: SIGKILL every process of the server, and wait until they are dead."""
+        pids = self.processes()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(_running(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                raise ServerError(f"{self!r} survived SIGKILL")
+            time.sleep(0.02)
+        self._reap()
+        self._remove_stale_locks()
+        self.pid = None
+
+    def _remove_stale_locks(self) -> None:
+        """Remove what a killed server leaves that would stop it from starting again."""
+
     def thaw(self) -> None:
         """Resume a frozen server (SIGCONT to every process; harmless if it runs)."""
         for pid in self.processes():
@@ -222,12 +254,23 @@ class Server:
         raise NotImplementedError
 
 
-def _wait_port(port: int, timeout: float, what: str, alive: object) -> None:
+def _running(pid: int) -> bool:
+    """True unless the process is gone or a zombie (dead, not yet reaped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _wait_port(
+    port: int, timeout: float, what: str, alive: object, host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:
             s.settimeout(0.2)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         if callable(alive) and not alive():
             raise ServerError(f"{what} exited during start-up")
@@ -291,19 +334,28 @@ class PostgresServer(Server):
         )
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
+                f"listen_addresses = '{self.host}'\nport = {self.port}\n"
                 f"unix_socket_directories = '{self.run}'\nfsync = off\n"
                 "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
+                + self.extra_conf()
             )
+        if self.host != "127.0.0.1":  # in a namespace: clients come from its peer's address
+            with (self.data / "pg_hba.conf").open("a") as hba:
+                hba.write("host all all 0.0.0.0/0 scram-sha-256\n")
         self._launch()
         self.psql(
             f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' CREATEDB",
             f"CREATE DATABASE {DATABASE} OWNER {USER}",
         )
 
+    def extra_conf(self) -> str:
+        """Lines appended to ``postgresql.conf`` after the defaults above (they win)."""
+        return ""
+
     def _launch(self) -> None:
         _run(
-            self._as_postgres(
+            self.launch_prefix
+            + self._as_postgres(
                 str(self.bin / "pg_ctl"),
                 "-D",
                 str(self.data),
@@ -317,10 +369,25 @@ class PostgresServer(Server):
             "pg_ctl start",
         )
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        _wait_port(self.port, 30, "postgres", self._alive)
+        _wait_port(self.port, 30, "postgres", self._alive, self.host)
 
-    def psql(self, *statements: str, database: str = "postgres", user: str = "postgres") -> str:
-        """Run SQL over the socket (as the superuser by default); returns psql's output."""
+    def _remove_stale_locks(self) -> None:
+        # the postmaster was pg_ctl's child: init reaps it, and until then its PID exists, so
+        # a new postmaster (or pg_rewind's crash recovery) would take the lock files for a live
+        # server's. The server is dead: they are stale.
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        (self.run / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
+
+    def psql(
+        self,
+        *statements: str,
+        database: str = "postgres",
+        user: str = "postgres",
+        timeout: float = 120.0,
+    ) -> str:
+        """Run SQL over the socket (as the superuser by default); returns psql's output.
+
+        Each statement may take ``timeout`` seconds (then ``ServerError``)."""
         out = ""
         for sql in statements:
             out += _run(
@@ -341,19 +408,20 @@ class PostgresServer(Server):
                     sql,
                 ),
                 "psql",
+                timeout=timeout,
             )
         return out
 
     def url(self, driver: str = "psycopg", database: str | None = None) -> str:
         return (
-            f"postgresql+{driver}://{USER}:{PASSWORD}@127.0.0.1:{self.port}/"
+            f"postgresql+{driver}://{USER}:{PASSWORD}@{self.host}:{self.port}/"
             f"{database or self.database}"
         )
 
     def settings(self, database: str | None = None) -> dict[str, str]:
         """res_pgsql.conf-style settings reaching this server."""
         return {
-            "hostname": "127.0.0.1",
+            "hostname": self.host,
             "port": str(self.port),
             "dbname": database or self.database,
             "user": USER,
@@ -405,13 +473,14 @@ class MariaDBServer(Server):
         log = (self.base / "mariadb.err").open("ab")
         proc = subprocess.Popen(
             [
+                *self.launch_prefix,
                 binary,
                 "--no-defaults",
                 f"--datadir={self.data}",
                 f"--tmpdir={self.tmp}",
                 f"--socket={self.sock}",
                 f"--port={self.port}",
-                "--bind-address=127.0.0.1",
+                f"--bind-address={self.host}",
                 f"--pid-file={self.base / 'mysqld.pid'}",
                 f"--log-error={self.base / 'mariadb.err'}",
                 "--user=root",
@@ -428,7 +497,7 @@ class MariaDBServer(Server):
         log.close()
         self._proc = proc
         self.pid = proc.pid
-        _wait_port(self.port, 60, "mariadbd", self._alive)
+        _wait_port(self.port, 60, "mariadbd", self._alive, self.host)
 
     def sql(self, statements: str, database: str | None = None) -> str:
         """Run SQL as root over the socket; returns the client's output."""
@@ -439,14 +508,14 @@ class MariaDBServer(Server):
 
     def url(self, driver: str = "mysqldb", database: str | None = None) -> str:
         return (
-            f"mysql+{driver}://{USER}:{PASSWORD}@127.0.0.1:{self.port}/"
+            f"mysql+{driver}://{USER}:{PASSWORD}@{self.host}:{self.port}/"
             f"{database or self.database}?charset=utf8mb4"
         )
 
     def settings(self, database: str | None = None) -> dict[str, str]:
         """res_config_mysql.conf-style settings reaching this server."""
         return {
-            "dbhost": "127.0.0.1",
+            "dbhost": self.host,
             "dbport": str(self.port),
             "dbname": database or self.database,
             "dbuser": USER,

@@ -242,14 +242,22 @@ class SlapdServer(Server):
         self._launch()
 
     def _launch(self) -> None:
-        urls = (
-            f"ldap://127.0.0.1:{self.port} ldapi://{urllib.parse.quote(str(self.socket), safe='')}"
-        )
+        ldapi = urllib.parse.quote(str(self.socket), safe="")
+        urls = f"ldap://{self.host}:{self.port} ldapi://{ldapi}"
         if self.tls_port is not None:
-            urls += f" ldaps://127.0.0.1:{self.tls_port}"
+            urls += f" ldaps://{self.host}:{self.tls_port}"
         log = (self.base / "slapd.log").open("ab")
         proc = subprocess.Popen(
-            [_tool("slapd"), "-F", str(self.config_dir), "-h", urls, "-d", "0"],
+            [
+                *self.launch_prefix,
+                _tool("slapd"),
+                "-F",
+                str(self.config_dir),
+                "-h",
+                urls,
+                "-d",
+                "0",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -266,7 +274,7 @@ class SlapdServer(Server):
         while time.monotonic() < deadline:
             with socket.socket() as s:
                 s.settimeout(0.2)
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                if s.connect_ex((self.host, self.port)) == 0:
                     return
             if not self._alive():
                 tail = (self.base / "slapd.log").read_text(errors="replace")[-2000:]
@@ -321,7 +329,7 @@ class SlapdServer(Server):
         super().stop(sig, timeout)
 
     def url(self, driver: str = "", database: str | None = None) -> str:
-        return f"ldap://127.0.0.1:{self.port}"
+        return f"ldap://{self.host}:{self.port}"
 
     def settings(self) -> dict[str, str]:
         """``res_ldap.conf`` ``[_general]`` settings reaching this server as its root DN."""

@@ -7,7 +7,9 @@ same keys, override the file's, and are enough on their own (``dsn`` at least).
 
 ``dsn`` is a DSN name (``odbc.ini``), or a whole ODBC connection string when it holds a ``=``
 (``Driver=PostgreSQL Unicode;Servername=db;Database=asterisk``; in a ``.conf`` file each ``;``
-is written ``\\;``, as ``;`` starts a comment there).
+is written ``\\;``, as ``;`` starts a comment there). Several DSN names separated by commas
+(``dsn => db-a, db-b``) are tried in order (see :mod:`ara_odbc.pool`): failover for DBMS whose
+ODBC drivers have none of their own. A connection string is always one.
 """
 
 from __future__ import annotations
@@ -104,9 +106,16 @@ class ClassSettings:
         return f"<ClassSettings {self.label}>"
 
     @property
+    def dsns(self) -> tuple[str, ...]:
+        """The DSN names listed (in order), or the one connection string."""
+        if "=" in self.dsn:
+            return (self.dsn,)
+        return tuple(d.strip() for d in self.dsn.split(","))
+
+    @property
     def label(self) -> str:
-        """The class as messages name it: its name and DSN (a connection string's safe keys)."""
-        return f"odbc class {self.name!r} ({describe_dsn(self.dsn)})"
+        """The class as messages name it: its name and DSNs (a connection string's safe keys)."""
+        return f"odbc class {self.name!r} ({', '.join(describe_dsn(d) for d in self.dsns)})"
 
 
 def describe_dsn(dsn: str) -> str:
@@ -158,9 +167,14 @@ def _braced(value: str) -> str:
     return value
 
 
-def connection_string(s: ClassSettings, extra: Mapping[str, str] | None = None) -> str:
-    """The string ``SQLDriverConnect`` gets: the DSN (or the string given), user, password."""
-    parts = [s.dsn.rstrip(";")] if "=" in s.dsn else [f"DSN={_braced(s.dsn)}"]
+def connection_string(
+    s: ClassSettings, extra: Mapping[str, str] | None = None, *, dsn: str | None = None
+) -> str:
+    """The string ``SQLDriverConnect`` gets: the DSN (or the string given), user, password.
+
+    ``dsn``: one of the class's DSNs (default: the first)."""
+    dsn = s.dsns[0] if dsn is None else dsn
+    parts = [dsn.rstrip(";")] if "=" in dsn else [f"DSN={_braced(dsn)}"]
     if s.username is not None:
         parts.append(f"UID={_braced(s.username)}")
     if s.password is not None:
@@ -232,6 +246,9 @@ def _parse(
             if mode not in MODES:
                 raise src.error(f"requirements must be one of {', '.join(MODES)}, got {value!r}")
             out[attr] = mode
+    dsn = str(out.get("dsn", ""))
+    if dsn and "=" not in dsn and "" in (d.strip() for d in dsn.split(",")):
+        raise values["dsn"][1].error(f"odbc class {name!r}: dsn lists an empty name: {dsn!r}")
     if not out.get("dsn"):
         raise section.error(
             f"odbc class {name!r}: no dsn (in [{name}] of {CONF_FILE} or in code; "

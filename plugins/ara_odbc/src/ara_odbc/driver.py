@@ -32,7 +32,7 @@ from ara_realtime.sql.pool import PoolStatus
 from ara_realtime.sql.schema import ColumnFacts
 
 from . import columns, errors
-from .config import ClassSettings, connection_string, read_config
+from .config import ClassSettings, connection_string, describe_dsn, read_config
 from .dbms import SQL_DBMS_NAME, SQL_DRIVER_NAME, Dbms, detect, kind_of
 from .pool import Conn, OdbcPool
 from .sockets import client_port, socket_fd
@@ -129,13 +129,14 @@ class OdbcConnection(DBAPIConnection):
         self.settings: ClassSettings = read_config(database, settings, config_dir)
         s = self.settings
         self._pyodbc = pyodbc_module()
-        self._conn_str = connection_string(s)
+        self._conn_strs = [connection_string(s, dsn=dsn) for dsn in s.dsns]
         self._extra: dict[str, str] = {}  # connection-string keys added once the DBMS is known
         self._dbms: Dbms | None = None
         self._dbms_lock = threading.Lock()
         pool = OdbcPool(
             self._open,
             s.label,
+            targets=[describe_dsn(dsn) for dsn in s.dsns],
             max_connections=s.max_connections,
             cache_size=s.cache_size,
             lifo=s.lifo,
@@ -171,15 +172,25 @@ class OdbcConnection(DBAPIConnection):
 
     # -- connections ------------------------------------------------------------------------
 
-    def _open(self, login_timeout: int) -> Any:
-        """One pyodbc connection, set up for this class (runs in the pool's worker thread)."""
+    def _open(self, target: int, login_timeout: int) -> Any:
+        """One pyodbc connection to DSN number ``target``, set up for this class (runs in the
+        pool's worker thread)."""
         conn = self._pyodbc.connect(
-            ";".join([self._conn_str, *(f"{k}={v}" for k, v in self._extra.items())]),
+            ";".join([self._conn_strs[target], *(f"{k}={v}" for k, v in self._extra.items())]),
             autocommit=True,
             timeout=login_timeout,
         )
         try:
             self._setup(conn)
+            known = self._dbms
+            if known is not None and len(self._conn_strs) > 1:
+                kind = kind_of(str(conn.getinfo(SQL_DBMS_NAME) or ""))
+                if kind != known.kind:  # the statements are spelled for the first one's DBMS
+                    raise _OtherDbms(
+                        f"{describe_dsn(self.settings.dsns[target])} reaches a {kind} DBMS, "
+                        f"the class's first connection reached {known.kind}: a class's DSNs "
+                        "must all reach the same kind of DBMS"
+                    )
         except Exception:
             conn.close()
             raise
@@ -319,6 +330,20 @@ class OdbcConnection(DBAPIConnection):
 
     def reason(self, exc: BaseException) -> str:
         return errors.reason(exc)
+
+    def _failed(
+        self,
+        pool: Any,
+        conn: Any,
+        exc: Exception,
+        kind: ErrorKind | None,
+        where: tuple[str, str],
+        *,
+        conflicts: int = 0,
+    ) -> Exception:
+        if kind == "lost" and errors.read_only(exc):  # a standby, or a server set read-only
+            self.pool.avoid(conn.conn if isinstance(conn, _Checked) else conn)
+        return super()._failed(pool, conn, exc, kind, where, conflicts=conflicts)
 
     def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, Any]) -> ColumnSQL:
         return columns.column_sql(
@@ -533,6 +558,10 @@ class _CheckedCursor:
 
     def fetchall(self) -> Any:
         return self._cursor.fetchall()
+
+
+class _OtherDbms(Exception):
+    """A DSN of the class reaches another kind of DBMS than the first connection did."""
 
 
 class _Reconnect(Exception):

@@ -6,6 +6,11 @@ ODBC reports a five-character SQLSTATE with every error (``exc.args[0]``). Class
 (cardinality), ``0A`` (not supported) and ``44`` are the caller's mistake. Drivers that say
 ``HY000`` (general error) for everything are read by their message: the SQLite3 ODBC driver
 (SQLite's own texts and result codes) and the server texts that announce a lost connection.
+
+A server that refuses writes (:func:`read_only`: a PostgreSQL standby or a server set
+read-only, SQLSTATE ``25006``; MariaDB's ``--read-only`` and ``read_only`` errors) counts as a
+lost connection too: the connection is no use for writes, and a class with several DSNs
+should move on to the next.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from ara_realtime.sql.base import ErrorKind
 
 from .dbms import Kind
 
-__all__ = ["classify", "reason", "sqlstate"]
+__all__ = ["classify", "read_only", "reason", "sqlstate"]
 
 _QUERY_CLASSES = frozenset({"21", "22", "23", "42", "0A", "44"})
 #: PostgreSQL's shutdown states (the server passes them through psqlODBC).
 _SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
+#: MySQL/MariaDB errors of a server that takes no writes: ER_OPTION_PREVENTS_STATEMENT (the
+#: server runs with --read-only), ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, ER_READ_ONLY_MODE.
+_MYSQL_READ_ONLY = (1290, 1792, 1836)
 #: Texts of a lost connection in drivers that report it as ``HY000`` (or worse).
 _LOST_TEXTS = (
     "server closed the connection",
@@ -66,13 +74,21 @@ def sqlstate(exc: BaseException) -> str:
     return ""
 
 
+def read_only(exc: BaseException) -> bool:
+    """True if the error says the server takes no writes."""
+    if sqlstate(exc) == "25006":
+        return True
+    text = str(exc)
+    return any(f"({code})" in text for code in _MYSQL_READ_ONLY)
+
+
 def classify(exc: BaseException, kind: Kind, error_type: type[BaseException]) -> ErrorKind | None:
     """How a pyodbc error is taken on a DBMS of ``kind`` (``None``: not a pyodbc error)."""
     if not isinstance(exc, error_type):
         return None
     state = sqlstate(exc)
     text = str(exc).lower()
-    if state[:2] == "08" or state == "HYT01" or state in _SHUTDOWN:
+    if state[:2] == "08" or state == "HYT01" or state in _SHUTDOWN or read_only(exc):
         return "lost"
     if any(t in text for t in _LOST_TEXTS):
         return "lost"

@@ -19,6 +19,9 @@ Asterisk's meaning of the settings is kept, with every wait bounded:
   closed when it comes.
 * ``negative_connection_cache``: for this many seconds after a failed attempt, further
   attempts fail at once.
+* several DSNs (``dsn => a, b``): a new connection tries the DSN that last worked, then the
+  others in the listed order, each within ``connect_timeout``. A server found refusing writes
+  (:meth:`OdbcPool.avoid`) is tried last from then on.
 
 Idle connections live on a ``deque`` (``pop``/``append`` are atomic), so the common path takes
 no lock; only when it is empty does :meth:`OdbcPool.acquire` go to ``QueuePool``, which counts
@@ -33,11 +36,11 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from ara_realtime.errors import BackendError
 from ara_realtime.sql.deadline import NO_WATCH, Deadline
@@ -55,7 +58,7 @@ _SLICE = 0.05
 class Conn:
     """One checked-out connection: the pool's proxy, the pyodbc connection and its cursor."""
 
-    __slots__ = ("checked", "cursor", "dbapi", "fairy", "used", "watch")
+    __slots__ = ("checked", "cursor", "dbapi", "fairy", "target", "used", "watch")
 
     def __init__(self, fairy: Any, watch: Deadline = NO_WATCH) -> None:
         self.fairy = fairy
@@ -66,22 +69,27 @@ class Conn:
         self.watch = watch
         #: A wrapper a driver keeps with the connection (ara_odbc.driver.CheckedWrites).
         self.checked: Any = None
+        #: Which of the pool's targets (DSNs) it reached.
+        self.target: int = fairy.info.get("ara_target", 0)
 
 
 class OdbcPool:
     """Connections of one class, made by ``connect`` (a pyodbc connection, blocking).
 
-    :param connect: opens one connection; it is called in a worker thread with the login
-        timeout as argument and may take as long as the driver lets it.
+    :param connect: opens one connection to target ``i`` of ``targets`` (a DSN) as
+        ``connect(i, login_timeout)``; it is called in a worker thread and may take as long as
+        the driver lets it.
     :param label: names the class in errors (never a password).
+    :param targets: what each target is called in errors (one DSN: no name needed).
     :param error: turns an exception ``connect`` raised into the text of a ``BackendError``.
     """
 
     def __init__(
         self,
-        connect: Callable[[int], Any],
+        connect: Callable[[int, int], Any],
         label: str,
         *,
+        targets: Sequence[str] = ("",),
         max_connections: int,
         cache_size: int = -1,
         lifo: bool = True,
@@ -95,6 +103,9 @@ class OdbcPool:
     ) -> None:
         self._connect = connect
         self.label = label
+        self.targets = list(targets)
+        #: the target that last gave a connection: new ones try it first
+        self.current = 0
         self.limit = max_connections
         self.cache_size = max_connections if cache_size < 0 else min(cache_size, max_connections)
         self.lifo = lifo
@@ -110,7 +121,8 @@ class OdbcPool:
         self._lock = threading.Lock()
         self._failed_at: float | None = None
         self._failure = ""
-        self._stuck = 0  # abandoned connection attempts still blocked in the driver
+        #: per target, abandoned connection attempts still blocked in the driver
+        self._stuck = [0] * len(self.targets)
         self._waiting = 0  # callers waiting for QueuePool: released connections go to them
         self._closed = False
         self.queue = QueuePool(
@@ -129,8 +141,9 @@ class OdbcPool:
 
     # -- connecting ----------------------------------------------------------------------------
 
-    def _create(self) -> Any:
-        """``QueuePool``'s creator: one connection, within ``connect_timeout``, or BackendError."""
+    def _create(self, rec: ConnectionPoolEntry) -> Any:
+        """``QueuePool``'s creator: one connection, within ``connect_timeout`` per target, or
+        BackendError. The target it reached is kept in the pool entry's ``info``."""
         now = _now()
         failed = self._failed_at
         if failed is not None and now - failed < self.negative_cache:
@@ -139,34 +152,61 @@ class OdbcPool:
                 f"more (negative_connection_cache = {self.negative_cache:g} s); the last attempt "
                 f"failed: {self._failure}"
             )
-        if self._stuck >= self.limit:
-            raise BackendError(
-                f"{self.label}: cannot connect within connect_timeout = "
-                f"{self.connect_timeout:g} s ({self._stuck} attempt(s) still waiting for the "
-                "server; no new one until they return)"
-            )
-        try:
-            conn = self._bounded_connect()
-        except BackendError as exc:
-            self._failed_at = _now()
-            self._failure = str(exc).removeprefix(f"{self.label}: ")
-            raise
-        self._failed_at = None
-        return conn
+        first = self.current
+        order = [first] + [i for i in range(len(self.targets)) if i != first]
+        failures: list[str] = []
+        for i in order:
+            try:
+                if self._stuck[i] >= self.limit:
+                    raise BackendError(
+                        f"{self.label}: cannot connect within connect_timeout = "
+                        f"{self.connect_timeout:g} s ({self._stuck[i]} attempt(s) still waiting "
+                        "for the server; no new one until they return)"
+                    )
+                conn = self._bounded_connect(i)
+            except BackendError as exc:
+                reason = str(exc).removeprefix(f"{self.label}: ")
+                failures.append(f"{self.targets[i]}: {reason}" if len(order) > 1 else reason)
+                continue
+            self._failed_at = None
+            if i != self.current:
+                if len(order) > 1:
+                    log.warning("%s: connected to %s (%s)", self.label, self.targets[i], failures)
+                self.current = i
+            rec.info["ara_target"] = i
+            return conn
+        self._failed_at = _now()
+        self._failure = "; ".join(failures)
+        if len(order) == 1:
+            raise BackendError(f"{self.label}: {self._failure}")
+        raise BackendError(f"{self.label}: no DSN answered: {self._failure}")
 
-    def _bounded_connect(self) -> Any:
+    def avoid(self, conn: Conn) -> None:
+        """``conn``'s target refuses writes (a standby, a server set read-only): new
+        connections try the other targets first."""
+        target = conn.target
+        if len(self.targets) > 1 and target == self.current:
+            self.current = (target + 1) % len(self.targets)
+            log.warning(
+                "%s: %s refuses writes; connecting to %s first from now on",
+                self.label,
+                self.targets[target],
+                self.targets[self.current],
+            )
+
+    def _bounded_connect(self, target: int) -> Any:
         result: list[Any] = []
         done = threading.Event()
         abandoned = False
 
         def attempt() -> None:
             try:
-                conn: Any = self._connect(max(1, math.ceil(self.connect_timeout)))
+                conn: Any = self._connect(target, max(1, math.ceil(self.connect_timeout)))
             except BaseException as exc:
                 conn = exc
             with self._lock:
                 if abandoned:  # the caller gave up: nobody takes this connection
-                    self._stuck -= 1
+                    self._stuck[target] -= 1
                     if not isinstance(conn, BaseException):
                         with contextlib.suppress(Exception):
                             conn.close()
@@ -181,7 +221,7 @@ class OdbcPool:
             with self._lock:
                 if not result:
                     abandoned = True
-                    self._stuck += 1
+                    self._stuck[target] += 1
         if abandoned:
             raise BackendError(
                 f"{self.label}: cannot connect within connect_timeout = {self.connect_timeout:g} s"

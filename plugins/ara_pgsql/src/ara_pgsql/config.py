@@ -4,6 +4,14 @@ Asterisk reads ``[general]`` only and ignores the database named in ``extconfig.
 ``[general]`` is the default and a section named after that database, if present, overrides
 it key by key, so several PostgreSQL databases can be mapped. Settings given in code override
 both.
+
+Replicated servers: ``hostname`` (and ``port``) may list several servers, as libpq's host lists
+do (``hostname = db1,db2``, ``port = 5432`` or ``5432,5433``). Writes then connect with
+``target_session_attrs = read-write``: libpq tries the hosts in order and keeps the one that
+accepts writes, so after a standby is promoted new connections find it. ``read_from`` says
+where reads may go: ``primary`` (the default: with the writes, so a read sees every earlier
+write), or ``prefer-standby``, ``standby``, ``any`` (a pool of their own with that
+``target_session_attrs``). ``load_balance_hosts = random`` spreads connections over the hosts.
 """
 
 from __future__ import annotations
@@ -15,9 +23,9 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from ara_realtime.sql.sqla import COMMON_KEYS, CommonSettings, ConnectSpec, Source, parse_bool
-from ara_realtime.sql.sqla.settings import read_settings
+from ara_realtime.sql.sqla.settings import Settings, read_settings
 
-__all__ = ["CONF_FILE", "KEYS", "read_config"]
+__all__ = ["CONF_FILE", "KEYS", "LOAD_BALANCE", "READ_FROM", "read_config"]
 
 CONF_FILE = "res_pgsql.conf"
 
@@ -43,7 +51,12 @@ KEYS = COMMON_KEYS | {
     "sslkey",
     "sslcrl",
     "prepare",
+    "read_from",
+    "load_balance_hosts",
 }
+#: ``read_from`` values: libpq's ``target_session_attrs`` of the reads' connections.
+READ_FROM = ("primary", "prefer-standby", "standby", "any")
+LOAD_BALANCE = ("disable", "random")
 _DRIVER = "postgresql+psycopg"
 
 
@@ -76,29 +89,81 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
             f"connect_timeout must be at least 2 for PostgreSQL, got {common.connect_timeout}"
         )
     args["connect_timeout"] = str(common.connect_timeout)
+    read_from = _choice(s, "read_from", READ_FROM, "primary")
+    balance = _choice(s, "load_balance_hosts", LOAD_BALANCE, "")
+    if balance:
+        args["load_balance_hosts"] = balance
     if "url" in s.values:
         url = _url(s.values["url"], s.source("url"))
-        shown = url.host or str(url.query.get("host", ""))
+        query_hosts = url.query.get("host", "")
+        hosts = list(query_hosts) if isinstance(query_hosts, tuple) else str(query_hosts).split(",")
+        several = len(hosts) > 1
+        shown = url.host or ",".join(hosts)
         where = f"{url.username or ''}@{shown}:{url.port or 5432}/{url.database or ''}"
     else:
         socket = s.get("socket", "dbsock", default="/tmp")  # noqa: S108  (Asterisk's default)
         host = s.get("hostname", "dbhost") or socket
         port = s.get("port", "dbport", default="5432")
         assert host is not None and port is not None
-        if not port.isdigit():
-            raise s.source("port", "dbport").error(f"port must be a number, got {port!r}")
+        hosts, ports = _hosts(s, host, port)
+        several = len(hosts) > 1
         dbname = s.get("dbname", default="asterisk")
         user = s.get("user", "dbuser", default="asterisk")
-        args.update(host=host, port=int(port), dbname=dbname, user=user)
+        args.update(
+            host=",".join(hosts),
+            port=",".join(ports) if several else int(ports[0]),
+            dbname=dbname,
+            user=user,
+        )
         password = s.get("password", "dbpass", default="asterisk")
         if password:
             args["password"] = password
         url = URL.create(_DRIVER)
-        where = f"{user}@{host}:{port}/{dbname}"
+        each = ports * len(hosts) if len(ports) == 1 else ports
+        where = f"{user}@{','.join(f'{h}:{p}' for h, p in zip(hosts, each))}/{dbname}"
     label = f"pgsql database {database!r} ({where})"
-    return ConnectSpec(
-        url, label, common, args, options={"prepare": prepare}, source=s.source("url")
+    options = {"prepare": prepare}
+    # writes go where they are accepted: with several hosts libpq must skip the standbys
+    write_args = dict(args)
+    if several or read_from != "primary":
+        write_args["target_session_attrs"] = "read-write"
+    writes = ConnectSpec(url, label, common, write_args, options=options, source=s.source("url"))
+    if read_from == "primary":
+        return writes
+    reads = ConnectSpec(
+        url,
+        f"{label}, reads from {read_from}",
+        common,
+        {**args, "target_session_attrs": read_from},
+        options=options,
+        source=s.source("url"),
     )
+    reads.write = writes
+    return reads
+
+
+def _choice(s: Settings, key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (s.get(key, default=default) or default).strip().lower()
+    if value and value not in allowed:
+        raise s.source(key).error(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _hosts(s: Settings, host: str, port: str) -> tuple[list[str], list[str]]:
+    """libpq's host and port lists: one port for every host, or one port each."""
+    hosts = [h.strip() for h in host.split(",")]
+    ports = [p.strip() for p in port.split(",")]
+    if "" in hosts:
+        raise s.source("hostname", "dbhost").error(f"hostname has an empty entry: {host!r}")
+    for p in ports:
+        if not p.isdigit():
+            raise s.source("port", "dbport").error(f"port must be a number, got {p!r}")
+    if len(ports) not in (1, len(hosts)):
+        raise s.source("port", "dbport").error(
+            f"port lists {len(ports)} ports for {len(hosts)} hosts: give one port for all, "
+            "or one per host"
+        )
+    return hosts, ports
 
 
 def _url(text: str, src: Source) -> URL:
@@ -116,4 +181,9 @@ def _url(text: str, src: Source) -> URL:
         )
     if "connect_timeout" in url.query:
         raise src.error("set connect_timeout with its own key, not in the url")
+    if "target_session_attrs" in url.query:
+        raise src.error(
+            "target_session_attrs in the url: writes always connect with read-write when "
+            "there are several hosts; say where reads go with read_from"
+        )
     return url.set(drivername=_DRIVER)

@@ -46,8 +46,11 @@ DIALECT = Dialect(
 #: syntax error or access rule (unknown table or column), feature not supported.
 _QUERY_CLASSES = frozenset({"22", "23", "42", "0A", "44"})
 
-#: The server is shutting down or restarting (admin, crash, cannot connect now).
-_SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
+#: The server is shutting down or restarting (admin, crash, cannot connect now), or it takes
+#: no writes (25006, read_only_sql_transaction: a standby, or a primary fenced read-only
+#: before a switchover). The connection is no use for what comes next: it is thrown away
+#: with the idle ones, and new connections look for the server that takes writes.
+_GONE = frozenset({"57P01", "57P02", "57P03", "25006"})
 
 _NOTES = {
     "change_feed": "LISTEN/NOTIFY through triggers installed by 'realtime cache install' "
@@ -111,7 +114,7 @@ class PgsqlConnection(SQLAlchemyConnection):
 
     def is_disconnect(self, exc: BaseException) -> bool:
         state = getattr(exc, "sqlstate", None) or ""
-        return state[:2] == "08" or state in _SHUTDOWN
+        return state[:2] == "08" or state in _GONE
 
     def is_query_error(self, exc: BaseException) -> bool:
         state = getattr(exc, "sqlstate", None) or ""

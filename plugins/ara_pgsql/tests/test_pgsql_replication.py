@@ -1,0 +1,180 @@
+"""Several hosts: libpq's host lists, writes on the primary, reads where read_from says, a
+read-only server (SQLSTATE 25006) taken as a lost connection. On a real primary and streaming
+standby (ara_testservers.pgcluster); failover under load is in test_pgsql_failover.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ara_pgsql.config import read_config
+from ara_realtime import BackendError, ConfigError, Realtime
+from ara_testservers.pgcluster import PgCluster, PgNode
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_a_host_list_makes_writes_look_for_the_primary(tmp_path: Path) -> None:
+    (tmp_path / "res_pgsql.conf").write_text(
+        "[general]\nhostname = db1, db2\nport = 5432,5433\ndbname = pbx\nuser = u\n"
+    )
+    spec = read_config("general", {}, tmp_path)
+    assert spec.write is None  # reads go with the writes (read_from = primary)
+    args = spec.connect_args
+    assert (args["host"], args["port"]) == ("db1,db2", "5432,5433")
+    assert args["target_session_attrs"] == "read-write"
+    assert spec.label == "pgsql database 'general' (u@db1:5432,db2:5433/pbx)"
+
+
+def test_one_port_serves_every_host_and_one_host_keeps_libpqs_default() -> None:
+    spec = read_config("x", {"hostname": "a,b,c", "port": "6432"}, None)
+    assert spec.connect_args["port"] == "6432"
+    assert "a:6432,b:6432,c:6432" in spec.label
+    single = read_config("x", {"hostname": "a", "port": "6432"}, None)
+    assert single.connect_args["port"] == 6432
+    assert "target_session_attrs" not in single.connect_args  # as before: any server
+
+
+@pytest.mark.parametrize("read_from", ["prefer-standby", "standby", "any"])
+def test_read_from_gives_reads_a_pool_of_their_own(read_from: str) -> None:
+    spec = read_config("x", {"hostname": "a,b", "read_from": read_from.upper()}, None)
+    assert spec.connect_args["target_session_attrs"] == read_from
+    assert spec.write is not None
+    assert spec.write.connect_args["target_session_attrs"] == "read-write"
+    assert spec.label.endswith(f", reads from {read_from}")
+    assert spec.connect_args["host"] == spec.write.connect_args["host"] == "a,b"
+
+
+def test_load_balance_hosts_is_passed_to_libpq() -> None:
+    spec = read_config("x", {"hostname": "a,b", "load_balance_hosts": "random"}, None)
+    assert spec.connect_args["load_balance_hosts"] == "random"
+
+
+def test_a_url_with_several_hosts_writes_to_the_primary() -> None:
+    spec = read_config("x", {"url": "postgresql://u:pw@/pbx?host=a:5432&host=b:5433"}, None)
+    assert spec.connect_args["target_session_attrs"] == "read-write"
+    assert "pw" not in spec.label and "a:5432,b:5433" in spec.label
+
+
+@pytest.mark.parametrize(
+    ("conf", "message", "line"),
+    [
+        ("hostname = a,b\nport = 1,2,3\n", "port lists 3 ports for 2 hosts", 3),
+        ("hostname = a,,b\n", "hostname has an empty entry", 2),
+        ("hostname = a,b\nport = 5432,x\n", "port must be a number, got 'x'", 3),
+        ("read_from = replica\n", "read_from must be one of primary, prefer-standby", 2),
+        ("load_balance_hosts = yes\n", "load_balance_hosts must be one of disable, random", 2),
+        (
+            "url = postgresql://u@/d?host=a&host=b&target_session_attrs=any\n",
+            "target_session_attrs in the url",
+            2,
+        ),
+    ],
+)
+def test_bad_host_settings_name_the_line(
+    tmp_path: Path, conf: str, message: str, line: int
+) -> None:
+    (tmp_path / "res_pgsql.conf").write_text("[general]\n" + conf)
+    with pytest.raises(ConfigError, match=message) as info:
+        read_config("general", {}, tmp_path)
+    assert info.value.line == line
+
+
+# -- on a primary and a standby ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PgCluster]:
+    made = PgCluster(synchronous=True, paths=False)  # no cut here: no namespaces
+    made.start()
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+def _realtime(cluster: PgCluster, order: list[PgNode], **settings: str) -> Realtime:
+    table = cluster.new_table()
+    s = cluster.settings(order=order, **settings)
+    return Realtime({"peers": f"pgsql,c,{table}"}, {"pgsql": {"c": s}})
+
+
+def _rows(node: PgNode, rt: Realtime) -> list[str]:
+    table = rt.mappings[0].table
+    out = node.psql(f"SELECT name FROM {table} ORDER BY name", database="ara").split()
+    return [str(x) for x in out]
+
+
+def _sessions(node: PgNode, appname: str) -> int:
+    return int(
+        node.query(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{appname}'")
+    )
+
+
+def test_writes_reach_the_primary_whatever_the_host_order(cluster: PgCluster) -> None:
+    rt = _realtime(cluster, [cluster.standby, cluster.primary], appname="order-test")
+    try:
+        assert rt.store("peers", {"name": "a", "host": "h"}) == 1
+        assert rt.update("peers", "name", "a", {"host": "h2"}) == 1
+        assert rt.load("peers", name="a") == {"name": "a", "host": "h2"}
+        cluster.wait_replayed()
+        assert _rows(cluster.primary, rt) == _rows(cluster.standby, rt) == ["a"]
+        # reads went with the writes: every session of the test is on the primary
+        assert _sessions(cluster.primary, "order-test") >= 1
+        assert _sessions(cluster.standby, "order-test") == 0
+    finally:
+        rt.close()
+
+
+def test_reads_go_to_the_standby_when_asked(cluster: PgCluster) -> None:
+    rt = _realtime(
+        cluster, [cluster.primary, cluster.standby], appname="reads-test", read_from="standby"
+    )
+    try:
+        assert rt.store("peers", {"name": "a", "host": "h"}) == 1
+        # remote_apply: a commit returns once the standby applied it, so the read sees it
+        assert rt.load("peers", name="a") == {"name": "a", "host": "h"}
+        assert [r["name"] for r in rt.load_multi("peers", ("name LIKE", "%"))] == ["a"]
+        reads = rt._backends[("pgsql", "c")].connection.reader
+        conn = reads.acquire()
+        try:
+            assert conn.dbapi.info.port == cluster.standby.port
+        finally:
+            reads.release(conn)
+        assert _sessions(cluster.standby, "reads-test") >= 1
+    finally:
+        rt.close()
+
+
+def test_a_fenced_primary_is_left_for_the_promoted_standby(cluster: PgCluster) -> None:
+    """A switchover: the old primary is made read-only (fenced), the standby promoted. A
+    pooled connection's write on the fenced server fails with SQLSTATE 25006: a lost
+    connection (BackendError, the idle ones dropped), never the caller's mistake; the next
+    write connects anew and libpq skips the read-only server."""
+    old, new = cluster.primary, cluster.standby
+    rt = _realtime(cluster, [old, new])
+    try:
+        assert rt.store("peers", {"name": "before", "host": "h"}) == 1
+        pool = rt._backends[("pgsql", "c")].connection.writer
+        held = [pool.acquire() for _ in range(3)]  # three pooled connections to the old one
+        for conn in held:
+            pool.release(conn)
+        old.psql("ALTER SYSTEM SET default_transaction_read_only = on", "SELECT pg_reload_conf()")
+        with pytest.raises(BackendError, match=r"read-only transaction \(SQLSTATE 25006\)"):
+            rt.update("peers", "name", "before", {"host": "lost"})
+        assert pool.status().idle == 0  # the others would fail the same way: dropped
+        new.promote()
+        cluster._sync(new, on=False)  # no standby to wait for until the old one rejoins
+        assert rt.store("peers", {"name": "after", "host": "h"}) == 1
+        assert rt.load("peers", name="before") == {"name": "before", "host": "h"}
+        assert _rows(new, rt) == ["after", "before"]
+        assert _rows(old, rt) == ["before"]
+    finally:
+        rt.close()
+        # the old primary rejoins as the new one's standby (it takes the new configuration)
+        old.stop()
+        old.role = "down"
+        cluster.rejoin()
+    assert cluster.primary is new and cluster.standby is old

@@ -1,0 +1,1 @@
+"""Deployment tests: the fault matrix over every driver and replicated cluster."""
