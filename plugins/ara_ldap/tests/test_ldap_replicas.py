@@ -34,7 +34,6 @@ from ara_testservers.faults import netns_unavailable
 from ara_testservers.ldapcluster import LdapSyncCluster
 from ara_testservers.ldapsync import LdapReplicaCluster
 from ara_testservers.servers import ServerError
-from ara_testservers.workload import Workload
 
 #: The driver's timeouts in these tests (seconds).
 TIMEOUTS = {"timeout": "2", "connect_timeout": "1", "bind_timeout": "1"}
@@ -169,30 +168,6 @@ def test_the_provider_down_fails_writes_while_reads_go_on(
         rt.close()
 
 
-@pytest.mark.parametrize("node", ["consumer", "provider"])
-@pytest.mark.parametrize("kind", ["kill9", "restart", "stall", "netcut"])
-def test_a_server_fails_under_load(replicas: LdapReplicaCluster, kind: str, node: str) -> None:
-    table = replicas.fresh_table(f"{kind}{node}")
-    rt = _rt(replicas, table)
-    try:
-        with Workload(rt, prefix=f"{kind}-") as load:
-            load.wait_calls(60)
-            start = time.monotonic()
-            with replicas.fault(kind, node):
-                time.sleep(2)
-            load.wait_calls(60)
-        replicas.wait_replicated()  # the workload's last writes too
-        for holder in ("provider", "consumer"):
-            out = load.verify(replicas.rows(holder, table), since=start)
-            assert not out.lost, f"{holder}: {out.summary()}: lost {out.lost[:5]}"
-            assert not out.duplicated, f"{holder}: {out.summary()}"
-        assert not out.query_errors, out.summary()
-        assert out.gap < RECOVERY_BOUND, out.summary()
-        print(f"ldap {node} {kind}: {out.summary()}")
-    finally:
-        rt.close()
-
-
 def test_a_cache_is_told_once_the_consumer_has_the_change(replicas: LdapReplicaCluster) -> None:
     table = replicas.fresh_table("cached")
     provider = replicas.node("provider")
@@ -261,24 +236,28 @@ def test_the_feed_starts_afresh_when_reads_move_to_the_provider(
         rt.close()
 
 
-@pytest.mark.parametrize(("kind", "node"), [("kill9", "provider"), ("netcut", "consumer")])
-def test_the_pair_as_a_fault_matrix_cluster(
-    replicas: LdapReplicaCluster, kind: str, node: str
-) -> None:
-    """LdapSyncCluster (ara_testservers.ldapcluster) through the fault matrix's runner."""
+@pytest.mark.parametrize("node", ["consumer", "provider"])
+@pytest.mark.parametrize("kind", faultmatrix.FAULT_KINDS)
+def test_a_server_fails_under_load(replicas: LdapReplicaCluster, kind: str, node: str) -> None:
+    """Each fault of either server under the fault matrix's workload (LdapSyncCluster through
+    its runner; the matrix itself faults one node per kind)."""
     cluster = LdapSyncCluster(cluster=replicas)
     assert isinstance(cluster, faultmatrix.Cluster)
     assert cluster.nodes() == ["provider", "consumer"]
     assert "pass" not in cluster.settings
     assert cluster.settings["write_url"] == replicas.node("provider").url()
     # the runner calls cluster.settle() (replication caught up) before reading back
-    result = faultmatrix.run_fault(cluster, kind, node, hold=1.0, tail=0.5)
+    result = faultmatrix.run_fault(cluster, kind, node, hold=2.0, tail=0.5)
     assert result.status == "ok", result
     assert result.calls > 20, result
     assert result.misclassified == 0, result.errors
     assert (result.lost_writes, result.duplicated_writes) == (0, 0), result.examples
-    assert result.recovered_after_s < faultmatrix.RECOVERY_BOUND, result
-    if node == "provider":  # writes fail while it is down; the consumer is untouched
+    assert result.recovered_after_s is not None, result
+    assert result.recovered_after_s < RECOVERY_BOUND, result
+    # reads go on from the other server: never longer without one than a stalled request
+    assert result.read_outage_s < RECOVERY_BOUND, result
+    if node == "provider" and kind != "stall":  # writes fail while it is down (a stall of
+        # the hold may end within the request timeout)
         assert result.failed_writes > 0, result
     mappings, drivers = cluster.mappings()
     for name, (m, d) in cluster.replicas(mappings, drivers).items():
