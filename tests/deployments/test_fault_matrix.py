@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,7 @@ from ara_testservers.faultmatrix import (
     FAULT_KINDS,
     Cluster,
     Result,
+    read_json,
     run_fault,
 )
 from ara_testservers.faults import netns_unavailable
@@ -96,3 +98,24 @@ def test_fault(cluster: Cluster, kind: str, fault_results: list[Result]) -> None
     assert result.longest_call_s <= CALL_BOUND, result
     assert result.recovered_after_s is not None, result.errors
     assert result.recovered_after_s <= result.recovery_bound_s, result
+
+
+def test_the_published_results_cover_the_whole_matrix() -> None:
+    """docs/fault-matrix.json (the site's page) holds one result per cluster and fault of this
+    matrix, each meeting the bounds the tests assert: a run of part of it (``scripts/fault-matrix
+    -k ...``) or a cluster added without a new run is not published as the whole."""
+    doc = read_json(Path(__file__).parents[2] / "docs" / "fault-matrix.json")
+    cells = {(r["cluster"], r["fault"]): r for r in doc["results"]}
+    missing = [(c, k) for c in CLUSTERS for k in FAULT_KINDS if (c, k) not in cells]
+    assert not missing, f"not in docs/fault-matrix.json (run scripts/fault-matrix): {missing}"
+    assert len(cells) == len(doc["results"]) == len(CLUSTERS) * len(FAULT_KINDS)
+    for (name, kind), r in cells.items():
+        if r["status"] != "ok":
+            assert kind in NOT_APPLICABLE.get(name, set()), (name, kind, r["note"])
+            continue
+        assert r["misclassified"] == 0 and r["duplicated_writes"] == 0, (name, kind)
+        if r["synchronous"]:
+            assert r["lost_writes"] == 0, (name, kind)
+        assert r["longest_call_s"] <= CALL_BOUND, (name, kind)
+        assert r["recovered_after_s"] is not None, (name, kind)
+        assert r["recovered_after_s"] <= r["recovery_bound_s"], (name, kind)
