@@ -3,7 +3,9 @@
 A scripted DB-API stands in for the server (fault injection only): each ``execute`` takes the
 next outcome of the script. ``conflict``: the server rolled the statement back for another
 transaction (nothing applied, the connection sound); ``refused``: the server refused to run
-it on this connection (nothing applied); ``lost``: the connection broke (outcome unknown).
+it on this connection (nothing applied); ``lost``: the connection broke (outcome unknown);
+``unknown``: the server failed the commit without saying whether it took effect (MySQL 1180 on
+a Galera node leaving the primary component).
 """
 
 from __future__ import annotations
@@ -167,6 +169,30 @@ def test_a_lost_write_is_never_run_again() -> None:
     with pytest.raises(BackendError, match="connection lost"):
         write(connection(server, retries=3))
     assert server.statements == 1
+
+
+def test_a_write_whose_commit_outcome_is_unknown_is_never_run_again() -> None:
+    """It may have been applied (a Galera writeset delivered to the primary component before
+    the node left it): running a ``store`` again could add the row twice."""
+    server = Server(["unknown", "ok"])
+    conn = connection(server, retries=3)
+    with pytest.raises(BackendError, match="outcome is unknown") as info:
+        write(conn)
+    assert "it may have been applied" in str(info.value)
+    assert server.statements == 1
+    assert server.closed == 1  # the connection is not trusted again
+    assert write(conn) == 1  # the next call takes a new connection
+    assert server.connects == 2
+
+
+def test_a_read_whose_commit_failed_runs_once_more() -> None:
+    server = Server(["unknown"])
+    assert read(connection(server, retries=3)) == ("answer",)
+    assert server.statements == 2
+    server = Server(["unknown", "unknown", "ok"])
+    with pytest.raises(BackendError, match="outcome is unknown"):
+        read(connection(server, retries=3))
+    assert server.statements == 2
 
 
 def test_a_read_conflict_runs_again_too() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ara_mysql.config import read_config
+from ara_mysql.driver import MySQLConnection
 from ara_mysql.nodes import NodePool
 from ara_realtime import BackendError, ConfigError, Realtime
 from ara_realtime.sql.pool import PoolExhausted
@@ -68,6 +69,31 @@ def test_conflict_retries_and_wsrep_sync_wait_are_checked() -> None:
             read_config("s", {key: value, "dbhost": "h"}, None)
     with pytest.raises(ConfigError, match="wsrep_sync_wait must be a whole number from 0 to 15"):
         read_config("s", {"wsrep_sync_wait": "16", "dbhost": "h"}, None)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "kind"),
+    [
+        # refused before running: nothing executed, any statement may move to another node
+        (1047, "WSREP has not yet prepared node for application use", "refused"),
+        (1290, "The MariaDB server is running with the --read-only option", "refused"),
+        # the commit failed without saying whether the writeset reached the primary
+        # component: a write must not run again (a store could add its row twice)
+        (1180, 'Got error 6 "No such device or address" during COMMIT', "unknown"),
+        (1180, "Error while appending streaming replication fragment", "unknown"),
+        # rolled back in full: known not applied, run again
+        (1213, "Deadlock found when trying to get lock; try restarting transaction", "conflict"),
+    ],
+)
+def test_galera_errors_are_taken_by_what_is_known_of_the_outcome(
+    code: int, message: str, kind: str
+) -> None:
+    conn = MySQLConnection("s", {**SETTINGS, "dbhost": "127.0.0.1"})
+    try:
+        dbapi = conn.reader.engine.dialect.loaded_dbapi
+        assert conn.classify(dbapi.OperationalError(code, message)) == kind
+    finally:
+        conn.close()
 
 
 def _pool(rt: Realtime) -> NodePool:

@@ -4,13 +4,18 @@ standby (ara_testservers.pgcluster); failover under load is in test_pgsql_failov
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ara_pgsql import changes
 from ara_pgsql.config import read_config
 from ara_realtime import BackendError, ConfigError, Realtime
+from ara_realtime.cache import CachePolicy, RealtimeCache, coherence, install_change_feeds
+from ara_testservers.faultmatrix import CONNECT_TIMEOUT, QUERY_TIMEOUT
 from ara_testservers.pgcluster import PgCluster, PgNode
 
 # -- settings ----------------------------------------------------------------------------------
@@ -174,6 +179,69 @@ def test_a_fenced_primary_is_left_for_the_promoted_standby(cluster: PgCluster) -
     finally:
         rt.close()
         # the old primary rejoins as the new one's standby (it takes the new configuration)
+        old.stop()
+        old.role = "down"
+        cluster.rejoin()
+    assert cluster.primary is new and cluster.standby is old
+
+
+#: A change is seen this soon after the fencing and promotion: the feed's next ping, a new
+#: connection for it (each host tried), subscribing, slack for a loaded machine.
+FEED_BOUND = changes._PING_AFTER + coherence.WAIT_SLICE + 2 * CONNECT_TIMEOUT + QUERY_TIMEOUT + 3.0
+
+
+def test_the_cache_feed_leaves_a_fenced_primary_for_the_promoted_standby(
+    cluster: PgCluster,
+) -> None:
+    """The review's switchover under a cache kept ``forever``: the old primary is fenced
+    (``default_transaction_read_only``) without closing its connections and the standby is
+    promoted. The feed's ``LISTEN`` connection on the old server would never hear of a change
+    again; its next ping (every ``_PING_AFTER`` seconds) finds the server read-only and reports
+    the feed lost, every cached row is expired and it subscribes again on the new primary."""
+    old, new = cluster.primary, cluster.standby
+    rt = _realtime(cluster, [old, new], appname="feed-test")
+    table = rt.mappings[0].table
+    cache = RealtimeCache({"peers": CachePolicy(ttl=math.inf)}).attach(rt)
+    writer: Realtime | None = None
+    try:
+        (report,) = install_change_feeds(rt)
+        assert report.ready, report.error
+        assert rt.store("peers", {"name": "alice", "host": "old"}) == 1
+        assert cache.wait_coherent(30)
+        assert rt.load("peers", name="alice") == {"name": "alice", "host": "old"}
+        assert rt.load("peers", name="alice") == {"name": "alice", "host": "old"}
+        assert cache.stats().family("peers").hits == 1  # served from the cache
+        old.psql("ALTER SYSTEM SET default_transaction_read_only = on", "SELECT pg_reload_conf()")
+        new.promote()
+        cluster._sync(new, on=False)  # no standby to wait for until the old one rejoins
+        fenced = time.monotonic()
+        # another host's write: it connects anew, and libpq skips the read-only server
+        settings = cluster.settings(order=[old, new])
+        writer = Realtime({"peers": f"pgsql,c,{table}"}, {"pgsql": {"c": settings}})
+        assert writer.update("peers", "name", "alice", {"host": "new"}) == 1
+        expected = {"name": "alice", "host": "new"}
+        while rt.load("peers", name="alice") != expected:
+            assert time.monotonic() - fenced < FEED_BOUND, (
+                f"the cache still serves the old row {FEED_BOUND:g} s after the switchover: "
+                f"{cache.stats().backends[0]}"
+            )
+            time.sleep(0.05)
+        print(f"change seen {time.monotonic() - fenced:.2f} s after the fencing")
+        backend = cache.stats().backends[0]
+        assert backend.feed_errors >= 1
+        assert "(default_transaction_read_only), not the primary" in (backend.last_error or "")
+        assert cache.wait_coherent(30)  # listening again, on the new primary
+        assert writer.update("peers", "name", "alice", {"host": "newer"}) == 1
+        start = time.monotonic()
+        while rt.load("peers", name="alice") != {"name": "alice", "host": "newer"}:
+            assert time.monotonic() - start < 1.0, "a change on the new primary was not seen"
+            time.sleep(0.005)
+    finally:
+        cache.detach(rt)
+        cache.close()
+        rt.close()
+        if writer is not None:
+            writer.close()
         old.stop()
         old.role = "down"
         cluster.rejoin()

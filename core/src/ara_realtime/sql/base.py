@@ -14,9 +14,9 @@
 
 Everything else is here, once: executing and fetching on a pooled connection, retrying a read
 once on a replaced connection, running a statement again that the server rolled back for a
-conflict or refused without running it (:data:`ErrorKind`), error classification and
-value-free messages, the statement
-and metadata caches, rows without NULL/empty columns and with the ``^XX`` codec undone,
+conflict or refused without running it, never a write whose outcome is unknown
+(:data:`ErrorKind`), error classification and value-free messages, the statement and metadata
+caches, rows without NULL/empty columns and with the ``^XX`` codec undone,
 ``require`` with its DDL, and static-configuration rows.
 """
 
@@ -67,8 +67,14 @@ log = logging.getLogger(__name__)
 #: * ``"refused"``: the server refused to run the statement (nothing applied) and will refuse
 #:   on this connection until it recovers (a Galera node outside the primary component): the
 #:   connection and the idle ones are dropped and any statement is run once more on a new
-#:   connection (which a pool over several servers takes from another one).
-ErrorKind = Literal["query", "lost", "backend", "conflict", "refused"]
+#:   connection (which a pool over several servers takes from another one);
+#: * ``"unknown"``: the server failed the statement's commit without saying whether it took
+#:   effect (MySQL 1180: a Galera writeset may have reached the primary component before the
+#:   node left it). The connection and the idle ones are dropped; a read runs once more on a
+#:   new connection, a write never (a ``store`` could add its row twice; an ``update`` or
+#:   ``destroy`` run again would report the rows it matched the second time and could undo a
+#:   change made in between): it fails with a ``BackendError`` saying its outcome is unknown.
+ErrorKind = Literal["query", "lost", "backend", "conflict", "refused", "unknown"]
 
 #: What :meth:`DBAPIConnection._run` returns: the row count, one row, every row, nothing.
 ROWCOUNT, ONE, ALL, NOTHING = 0, 1, 2, 3
@@ -307,8 +313,8 @@ class DBAPIConnection(TableCache):
             if kind == "refused" and retry is not None:
                 log.info("%s: %s; running the statement on a new connection", self.label, error)
                 return self._run(pool, sql, params, want, where, retry=None)
-            if retry and kind == "lost":
-                log.info("%s: connection lost (%s); retrying the read once", self.label, error)
+            if retry and kind in ("lost", "unknown"):
+                log.info("%s: %s; retrying the read once", self.label, error)
                 return self._run(pool, sql, params, want, where, retry=None)
             raise error from None
         if watch.disarm():  # cut as the answer came: the connection is done
@@ -367,8 +373,13 @@ class DBAPIConnection(TableCache):
                 f"{tries} attempt{'s' if tries > 1 else ''})"
             )
         pool.discard(conn)
-        if kind in ("lost", "refused"):
+        if kind in ("lost", "refused", "unknown"):
             pool.invalidate_idle()
+            if kind == "unknown":
+                return BackendError(
+                    f"{self.label}: the outcome is unknown: {text} (it may have been applied; "
+                    "it was not run again)"
+                )
             what = "connection lost" if kind == "lost" else "statement refused"
             return BackendError(f"{self.label}: {what}: {text}")
         return BackendError(f"{self.label}: {text}")

@@ -16,6 +16,9 @@ Replication: a deadlock or a Galera certification conflict (error 1213) rolls th
 back in full and it is run again (``conflict_retries``); a Galera node outside the primary
 component (1047) refuses statements without running them, which then run once more on a new
 connection, taken from another node when ``dbhost`` lists several (:mod:`ara_mysql.nodes`).
+A commit that failed with its outcome unknown (1180: the node may have left the primary
+component after its writeset was delivered) is never run again for a write: the call fails
+with ``BackendError`` saying so.
 """
 
 from __future__ import annotations
@@ -101,9 +104,15 @@ _QUERY_ERRORS = frozenset(
 _CONFLICT_ERRORS = frozenset({1205, 1213})
 #: Statements the server refused without running them, as it will on this connection until
 #: it recovers: a Galera node outside the primary component or not yet synced (1047,
-#: "WSREP has not yet prepared node for application use"), a commit it could not replicate
-#: (1180, "Not connected to Primary Component": rolled back), a read-only server (1290, 1836).
-_REFUSED_ERRORS = frozenset({1047, 1180, 1290, 1836})
+#: "WSREP has not yet prepared node for application use", checked before a statement runs),
+#: a read-only server (1290, 1836).
+_REFUSED_ERRORS = frozenset({1047, 1290, 1836})
+#: A commit that failed without its outcome being known (1180, ER_ERROR_DURING_COMMIT). On
+#: Galera it covers every replication failure at commit (the provider's "connection failed"
+#: when the node leaves the primary component, "provider failed", a fragment it could not
+#: append): the writeset may already have been delivered to the primary component, which
+#: then commits it on every other node. Never run a write again after it.
+_UNKNOWN_OUTCOME_ERRORS = frozenset({1180})
 #: The server is shutting down (1053): the connection is as good as lost.
 _LOST_ERRORS = frozenset({1053})
 
@@ -196,6 +205,8 @@ class MySQLConnection(SQLAlchemyConnection):
             return "conflict"
         if code in _REFUSED_ERRORS:
             return "refused"
+        if code in _UNKNOWN_OUTCOME_ERRORS:
+            return "unknown"
         return "backend"
 
     def is_disconnect(self, exc: BaseException) -> bool:

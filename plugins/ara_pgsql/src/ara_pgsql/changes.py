@@ -20,7 +20,12 @@ timeout on it (a peer that vanished without closing is noticed in about 10 secon
 ``LISTEN``s. Every statement it runs is bounded by the driver's ``query_timeout`` (the
 driver's watchdog cuts a stalled one), the wait for notifications by its own timeout.
 Notifications are not replicated to standby servers: with a ``read/write`` pair the feed
-listens on the writer, where changes are committed.
+listens on the writer, where changes are committed. A server that stops being the writable
+primary without closing its connections (fenced with ``default_transaction_read_only``, or
+in recovery) would never notify again, while the new primary commits the changes: the
+listener asks its server when subscribing and then every 5 seconds (:data:`_PING_AFTER`)
+whether it is still writable (what libpq's ``target_session_attrs = read-write`` asks) and
+otherwise reports the feed as lost, so that the cache subscribes again, on the new primary.
 """
 
 from __future__ import annotations
@@ -61,8 +66,12 @@ TRIGGERS: dict[str, tuple[str, str]] = {
 }
 #: NOTIFY payloads must stay under 8,000 bytes.
 _PAYLOAD_LIMIT = 7900
-#: An idle listening connection is pinged this often (seconds): a closed one is found then.
+#: The listening connection is pinged this often (seconds): a closed one is found then, and
+#: one on a server that is no longer the writable primary.
 _PING_AFTER = 5.0
+#: Whether the server is the writable primary: ``transaction_read_only`` of a new transaction
+#: is on in recovery (a standby) and with ``default_transaction_read_only`` (a fenced primary).
+_ROLE_SQL = "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"
 #: TCP keep-alive (idle, interval, count) and user timeout of the listening connection.
 _KEEPALIVE = (4, 2, 3)
 _USER_TIMEOUT_MS = 10_000
@@ -250,10 +259,15 @@ class _Listener(Subscription):
             _keepalive(self._conn)
             with feed._bounded(self._conn):
                 self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+                not_primary = self._not_primary()
         except psycopg.Error as exc:
             self._conn.close()
             raise BackendError(f"{self._label}: cannot listen: {_reason(exc)}") from None
-        self._used = time.monotonic()
+        if not_primary:
+            self._conn.close()
+            feed.connection.writer.invalidate_idle()  # see wait()
+            raise BackendError(f"{self._label}: cannot listen: {not_primary}")
+        self._checked = time.monotonic()
 
     def wait(self, timeout: float) -> list[Change] | None:
         conn = self._conn
@@ -265,14 +279,37 @@ class _Listener(Subscription):
             if out or lost:  # whatever else already arrived comes in the same batch
                 for note in conn.notifies(timeout=0):
                     lost |= self._take(note.payload, out)
-                self._used = time.monotonic()
-            elif time.monotonic() - self._used > _PING_AFTER:
+            # checked even while notifications flow: a fenced primary may still send some
+            if time.monotonic() - self._checked > _PING_AFTER:
                 with self._feed._bounded(conn):  # a connection the server closed says so now
-                    conn.execute("SELECT 1")
-                self._used = time.monotonic()
+                    not_primary = self._not_primary()
+                if not_primary:
+                    # the writer's pooled connections are on the same server (reads from it
+                    # would refill the cache with rows the new primary changed): the next call
+                    # connects anew, and libpq's host list skips this server
+                    self._feed.connection.writer.invalidate_idle()
+                    raise BackendError(f"{self._label}: listening: {not_primary}")
+                self._checked = time.monotonic()
         except psycopg.Error as exc:
             raise BackendError(f"{self._label}: listening: {_reason(exc)}") from None
         return None if lost else out
+
+    def _not_primary(self) -> str | None:
+        """Why the server is not the writable primary, or ``None`` if it is.
+
+        Changes are committed, and notified, only on the writable primary: a standby (in
+        recovery, notifications are not replicated) or a primary fenced read-only while
+        another one is promoted would leave the feed silent for good.
+        """
+        row = self._conn.execute(_ROLE_SQL).fetchone()
+        if row is None:  # pragma: no cover - the query always returns a row
+            return "the server did not say whether it is the primary"
+        recovery, read_only = row
+        if recovery:
+            return "the server is a standby (in recovery), not the primary"
+        if str(read_only).lower() == "on":
+            return "the server is read-only (default_transaction_read_only), not the primary"
+        return None
 
     def _take(self, payload: str, out: list[Change]) -> bool:
         """Add the change ``payload`` describes; ``True`` if it cannot be understood."""
