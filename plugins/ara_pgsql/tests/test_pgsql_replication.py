@@ -63,7 +63,12 @@ def test_a_url_with_several_hosts_writes_to_the_primary() -> None:
     [
         ("hostname = a,b\nport = 1,2,3\n", "port lists 3 ports for 2 hosts", 3),
         ("hostname = a,,b\n", "hostname has an empty entry", 2),
-        ("hostname = a,b\nport = 5432,x\n", "port must be a number, got 'x'", 3),
+        ("hostname = a,b\nport = 5432,x\n", "port must be a number from 1 to 65535, got 'x'", 3),
+        ("hostname = a,b\nport = 5432,99999\n", "port must be a number from 1 to 65535", 3),
+        ("hostname = a\nport = 0\n", "port must be a number from 1 to 65535, got '0'", 3),
+        ("hostname = h,h\n", "hostname lists h:5432 twice", 2),
+        ("hostname = h, H\nport = 5433\n", "hostname lists H:5433 twice", 2),
+        ("hostname = u:s3cret@h\n", "hostname: credentials \\(user:password@\\) are not", 2),
         ("read_from = replica\n", "read_from must be one of primary, prefer-standby", 2),
         ("load_balance_hosts = yes\n", "load_balance_hosts must be one of disable, random", 2),
         (
@@ -80,6 +85,13 @@ def test_bad_host_settings_name_the_line(
     with pytest.raises(ConfigError, match=message) as info:
         read_config("general", {}, tmp_path)
     assert info.value.line == line
+    assert "s3cret" not in str(info.value)
+
+
+def test_one_host_on_two_ports_is_two_servers() -> None:
+    spec = read_config("x", {"hostname": "h,h", "port": "5432,5433"}, None)
+    assert spec.connect_args["host"] == "h,h"
+    assert spec.connect_args["port"] == "5432,5433"
 
 
 # -- on a primary and a standby ----------------------------------------------------------------

@@ -150,19 +150,29 @@ def _choice(s: Settings, key: str, allowed: tuple[str, ...], default: str) -> st
 
 
 def _hosts(s: Settings, host: str, port: str) -> tuple[list[str], list[str]]:
-    """libpq's host and port lists: one port for every host, or one port each."""
+    """libpq's host and port lists: one port for every host, or one port each, none twice."""
     hosts = [h.strip() for h in host.split(",")]
     ports = [p.strip() for p in port.split(",")]
+    where_host, where_port = s.source("hostname", "dbhost"), s.source("port", "dbport")
+    if "@" in host:  # user:password@host: never echoed
+        raise where_host.error(
+            "hostname: credentials (user:password@) are not supported here; set user and password"
+        )
     if "" in hosts:
-        raise s.source("hostname", "dbhost").error(f"hostname has an empty entry: {host!r}")
+        raise where_host.error(f"hostname has an empty entry: {host!r}")
     for p in ports:
-        if not p.isdigit():
-            raise s.source("port", "dbport").error(f"port must be a number, got {p!r}")
+        if not p.isdigit() or not 1 <= int(p) <= 65535:
+            raise where_port.error(f"port must be a number from 1 to 65535, got {p!r}")
     if len(ports) not in (1, len(hosts)):
-        raise s.source("port", "dbport").error(
+        raise where_port.error(
             f"port lists {len(ports)} ports for {len(hosts)} hosts: give one port for all, "
             "or one per host"
         )
+    seen: set[tuple[str, int]] = set()
+    for h, p in zip(hosts, ports * len(hosts) if len(ports) == 1 else ports):
+        if (h.lower(), int(p)) in seen:
+            raise where_host.error(f"hostname lists {h}:{p} twice")
+        seen.add((h.lower(), int(p)))
     return hosts, ports
 
 
