@@ -46,6 +46,7 @@ def test_dbhost_lists_nodes_with_their_ports() -> None:
         ("a, b:x", "dbhost must list servers"),
         ("a:70000", "port 70000 of 'a:70000' is out of range"),
         ("a, b, a:3306", "dbhost lists 'a:3306' twice"),
+        ("a, u:s3cret@b", r"dbhost: credentials \(user:password@\) are not supported"),
     ],
 )
 def test_a_bad_dbhost_list_names_the_line(tmp_path: Path, value: str, message: str) -> None:
@@ -53,6 +54,7 @@ def test_a_bad_dbhost_list_names_the_line(tmp_path: Path, value: str, message: s
     with pytest.raises(ConfigError, match=message) as info:
         read_config("cluster", {}, tmp_path)
     assert info.value.line == 3
+    assert "s3cret" not in str(info.value)
 
 
 def test_conflict_retries_and_wsrep_sync_wait_are_checked() -> None:

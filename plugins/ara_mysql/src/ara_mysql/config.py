@@ -148,6 +148,10 @@ def _conflict_retries(s: Settings) -> int:
 
 def _hosts(text: str, port: int, src: Source) -> list[tuple[str, int]]:
     """``dbhost``'s servers as ``(host, port)``: one, or several separated by commas."""
+    if "@" in text:  # user:password@host: never echoed
+        raise src.error(
+            "dbhost: credentials (user:password@) are not supported here; set dbuser and dbpass"
+        )
     out: list[tuple[str, int]] = []
     for entry in (e.strip() for e in text.split(",")):
         found = _HOST.fullmatch(entry)
