@@ -160,6 +160,28 @@ def test_reads_go_to_the_standby_when_asked(cluster: PgCluster) -> None:
         rt.close()
 
 
+def test_status_asks_the_write_side_too(cluster: PgCluster) -> None:
+    """Reads from a standby answer; writes need the primary: status reports each side and is
+    only ``up`` when both answer (a live standby must not hide a dead primary)."""
+    both = _realtime(cluster, [cluster.primary, cluster.standby], read_from="standby")
+    standby_only = _realtime(cluster, [cluster.standby], read_from="standby")
+    try:
+        (s,) = both.status()
+        assert s.state == "up", s
+        assert s.sides["read"].state == s.sides["write"].state == "up"
+        assert s.sides["read"].reached == f"{cluster.standby.host}:{cluster.standby.port}"
+        assert s.sides["write"].reached == f"{cluster.primary.host}:{cluster.primary.port}"
+        (s,) = standby_only.status()
+        assert s.state == "down", s
+        assert s.sides["read"].state == "up" and s.sides["write"].state == "down"
+        assert s.sides["read"].reached == f"{cluster.standby.host}:{cluster.standby.port}"
+        assert s.error is not None and s.error.startswith("write: ")
+        assert s.server is not None and s.server.startswith("PostgreSQL ")
+    finally:
+        both.close()
+        standby_only.close()
+
+
 def test_a_fenced_primary_is_left_for_the_promoted_standby(cluster: PgCluster) -> None:
     """A switchover: the old primary is made read-only (fenced), the standby promoted. A
     pooled connection's write on the fenced server fails with SQLSTATE 25006: a lost

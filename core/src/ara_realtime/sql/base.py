@@ -34,7 +34,7 @@ from ..capabilities import Capabilities
 from ..conditions import Condition
 from ..datatypes import STATIC_COLUMNS, Requirement, Row, StaticTuple
 from ..errors import BackendError, QueryError
-from ..status import PoolStatus
+from ..status import PoolStatus, SideStatus
 from .codec import decode, encode
 from .messages import scrub
 from .pool import ConnectionPool, PooledConnection
@@ -169,13 +169,44 @@ class DBAPIConnection(TableCache):
         return {"read": self.reader.status(), "write": self.writer.status()}
 
     def status(self) -> Mapping[str, Any]:
-        """The server's version (a round trip: it proves the storage answers) and the pools."""
-        row = self._run(self.reader, self.VERSION_SQL, (), ONE, ("", ""), retry=True)
+        """The server's version (a round trip: it proves the storage answers) and the pools.
+
+        When writes go to other servers than reads, each side is asked on its own and
+        reported (``sides``): live standbys do not hide a dead primary.
+        """
+        if self.writer is self.reader:
+            version, _ = self._probe(self.reader)
+            return {"server": version, "detail": self.label, "pools": self.pool_status()}
+        server: str | None = None
+        sides: dict[str, SideStatus] = {}
+        for side, pool in (("read", self.reader), ("write", self.writer)):
+            try:
+                version, reached = self._probe(pool)
+            except BackendError as exc:
+                sides[side] = SideStatus("down", error=str(exc))
+            else:
+                server = server or version
+                sides[side] = SideStatus("up", reached)
         return {
-            "server": self.version_text(str(row[0]) if row else ""),
+            "server": server,
             "detail": self.label,
             "pools": self.pool_status(),
+            "sides": sides,
         }
+
+    def _probe(self, pool: ConnectionPool) -> tuple[str, str | None]:
+        """One pool's server version (a round trip) and the server it reached."""
+        row = self._run(pool, self.VERSION_SQL, (), ONE, ("", ""), retry=True)
+        conn = pool.acquire()  # the connection just used, at the top of the pool's stack
+        try:
+            reached = self.reached(pool, conn)
+        finally:
+            pool.release(conn)
+        return self.version_text(str(row[0]) if row else ""), reached
+
+    def reached(self, pool: ConnectionPool, conn: PooledConnection) -> str | None:
+        """The server ``conn`` of ``pool`` is connected to (``host:port``), if known."""
+        return None
 
     def version_text(self, answer: str) -> str:
         """The answer to :attr:`VERSION_SQL` as shown (a driver may name its engine)."""

@@ -108,6 +108,10 @@ class NodePool:
             return conn
         raise self._none_left(failed)
 
+    def owner(self, conn: object) -> Node | None:
+        """The node a checked-out connection belongs to."""
+        return self._owner.get(id(conn))
+
     def release(self, conn: Conn) -> None:
         node = self._owner.pop(id(conn), None)
         if node is not None:
