@@ -139,6 +139,10 @@ def test_status_asks_both_sections_of_a_pair(
         assert st.sides["read"].state == "up" and st.sides["write"].state == "down"
         assert st.error is not None and st.error.startswith("write: ")
         assert f"127.0.0.1:{dead}" in st.error and s.password not in st.error
+        # the write side's error names that side, once
+        assert st.error.count("mysql database") == 1, st.error
+        assert "mysql database 'reader/gone', writes (" in st.error, st.error
+        assert st.detail is not None and f"writes: {s.user}@127.0.0.1:{dead}/ara" in st.detail
     finally:
         rt.close()
 

@@ -43,7 +43,11 @@ def test_read_from_gives_reads_a_pool_of_their_own(read_from: str) -> None:
     assert spec.connect_args["target_session_attrs"] == read_from
     assert spec.write is not None
     assert spec.write.connect_args["target_session_attrs"] == "read-write"
-    assert spec.label.endswith(f", reads from {read_from}")
+    assert (
+        spec.label
+        == f"pgsql database 'x' (asterisk@a:5432,b:5432/asterisk), reads from {read_from}"
+    )
+    assert spec.write.label == "pgsql database 'x' (asterisk@a:5432,b:5432/asterisk), writes"
     assert spec.connect_args["host"] == spec.write.connect_args["host"] == "a,b"
 
 
@@ -56,6 +60,15 @@ def test_a_url_with_several_hosts_writes_to_the_primary() -> None:
     spec = read_config("x", {"url": "postgresql://u:pw@/pbx?host=a:5432&host=b:5433"}, None)
     assert spec.connect_args["target_session_attrs"] == "read-write"
     assert "pw" not in spec.label and "a:5432,b:5433" in spec.label
+    assert spec.label == "pgsql database 'x' (u@a:5432,b:5433/pbx)"
+    for url, shown in [
+        ("postgresql://u@/db?host=127.0.0.1:1&host=127.0.0.2:2", "u@127.0.0.1:1,127.0.0.2:2/db"),
+        ("postgresql://u@/db?host=a&host=b&port=1&port=2", "u@a:1,b:2/db"),
+        ("postgresql://u@/db?host=a&host=b:7&port=6", "u@a:6,b:7/db"),
+        ("postgresql://u@/db?host=a,b", "u@a:5432,b:5432/db"),
+        ("postgresql://u:pw@h:6/db", "u@h:6/db"),
+    ]:
+        assert read_config("x", {"url": url}, None).label == f"pgsql database 'x' ({shown})"
 
 
 @pytest.mark.parametrize(
@@ -177,6 +190,11 @@ def test_status_asks_the_write_side_too(cluster: PgCluster) -> None:
         assert s.sides["read"].reached == f"{cluster.standby.host}:{cluster.standby.port}"
         assert s.error is not None and s.error.startswith("write: ")
         assert s.server is not None and s.server.startswith("PostgreSQL ")
+        # the write side's error names the write side, once, and no read side
+        where = f"{cluster.standby.host}:{cluster.standby.port}"
+        assert s.error.count("pgsql database") == 1, s.error
+        assert f"{where}/{cluster.standby.database}), writes: " in s.error, s.error
+        assert "reads from" not in s.error
     finally:
         both.close()
         standby_only.close()

@@ -311,7 +311,7 @@ class DBAPIConnection(TableCache):
             kind = "lost" if cut else self.classify(exc)
             if kind == "lost" and (cut or watch.late()):  # out of time, no retry
                 pool.discard(conn)
-                raise watch.error(self.label) from None
+                raise watch.error(pool.label) from None
             if kind == "conflict" and conflicts < self.conflict_retries:
                 # the first attempt's deadline (a Watch keeps it; NoWatch: no deadline)
                 due = until or getattr(watch, "due", 0.0)
@@ -320,7 +320,7 @@ class DBAPIConnection(TableCache):
                     pool.release(conn)
                     log.info(
                         "%s: %s; running the statement again",
-                        self.label,
+                        pool.label,
                         self._scrubbed(exc, where[0]),
                     )
                     time.sleep(pause)
@@ -336,10 +336,10 @@ class DBAPIConnection(TableCache):
                     )
             error = self._failed(pool, conn, exc, kind, where, conflicts=conflicts)
             if kind == "refused" and retry is not None:
-                log.info("%s: %s; running the statement on a new connection", self.label, error)
+                log.info("%s: %s; running the statement on a new connection", pool.label, error)
                 return self._run(pool, sql, params, want, where, retry=None)
             if retry and kind == "lost":
-                log.info("%s: connection lost (%s); retrying the read once", self.label, error)
+                log.info("%s: connection lost (%s); retrying the read once", pool.label, error)
                 return self._run(pool, sql, params, want, where, retry=None)
             raise error from None
         if watch.disarm():  # cut as the answer came: the connection is done
@@ -379,7 +379,8 @@ class DBAPIConnection(TableCache):
         *,
         conflicts: int = 0,
     ) -> Exception:
-        """The error to raise for ``exc``; the connection goes back, or is thrown away."""
+        """The error to raise for ``exc`` (named after ``pool``: the side that failed); the
+        connection goes back, or is thrown away."""
         if kind is None:  # not a DB-API error: a bug, shown as it is
             pool.discard(conn)
             raise exc
@@ -394,15 +395,15 @@ class DBAPIConnection(TableCache):
             pool.release(conn)
             tries = max(conflicts, 0) + 1
             return BackendError(
-                f"{self.label}: {text} (rolled back for a conflicting transaction; "
+                f"{pool.label}: {text} (rolled back for a conflicting transaction; "
                 f"{tries} attempt{'s' if tries > 1 else ''})"
             )
         pool.discard(conn)
         if kind in ("lost", "refused"):
             pool.invalidate_idle()
             what = "connection lost" if kind == "lost" else "statement refused"
-            return BackendError(f"{self.label}: {what}: {text}")
-        return BackendError(f"{self.label}: {text}")
+            return BackendError(f"{pool.label}: {what}: {text}")
+        return BackendError(f"{pool.label}: {text}")
 
     def _scrubbed(self, exc: BaseException, table: str) -> str:
         """The error's text as one line, without the values it may quote."""
