@@ -255,6 +255,10 @@ def _settings(
     else:
         host = get("host") or "localhost"
         port = get("port", "389") or "389"
+        if "@" in host:  # user:password@host: never echoed
+            raise where("host").error(
+                "host: credentials (user:password@) are not supported; set them with user and pass"
+            )
         _number("port", port, where("port"), integer=True, low=1)
         _check_host_port(f"{host}:{port}", where("host"), "host")
         urls = [f"ldap://{host}:{port}"]
