@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ara_realtime import BackendError, Realtime
-from ara_realtime.cli import EXIT_BACKEND, EXIT_OK, main
+from ara_realtime.cli import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, main
 from ara_realtime.plugins import Plugins
 
 
@@ -74,3 +74,20 @@ def test_the_status_command(etc: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "sqlite3:spare: down" in plain and "error: " in plain
     _write(etc, etc / "good.db", etc / "spare.db")  # both reachable now
     assert main(["--config-dir", str(etc), "status"]) == EXIT_OK
+
+
+def test_a_backend_with_wrong_settings_makes_status_exit_2(
+    etc: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A configuration error is the user's to fix (exit 2, as ``load`` gives), even when it
+    only shows when the backend is opened; the other backends are still reported."""
+    (etc / "res_config_sqlite3.conf").write_text(
+        f"[main]\ndbfile = {etc / 'good.db'}\n[spare]\ndbfile = {etc / 's.db'}\n"
+        "requirements = sometimes\n"
+    )
+    assert main(["--config-dir", str(etc), "status", "--json"]) == EXIT_USAGE
+    data = {d["backend"]: d for d in json.loads(capsys.readouterr().out)}
+    assert data["sqlite3:main"]["state"] == "up" and not data["sqlite3:main"]["misconfigured"]
+    spare = data["sqlite3:spare"]
+    assert spare["state"] == "down" and spare["misconfigured"]
+    assert "requirements must be one of" in spare["error"]

@@ -14,7 +14,7 @@ from .capabilities import Capabilities
 from .errors import BackendError, ConfigError
 from .extconfig import Mapping
 from .plugins import DriverHooks, Plugins
-from .status import BackendStatus, State, pools_from
+from .status import BackendStatus, State, pools_from, sides_from
 
 __all__ = ["Backend", "Route"]
 
@@ -142,6 +142,7 @@ class Backend:
             state = "up" if self.connection is not None else "not connected"
         error = self.last_error if self.failures else None
         answer: cabc.Mapping[str, Any] = {}
+        misconfigured = False
         if plugins is not None:
             try:
                 hooks = plugins.hooks(self.driver)
@@ -151,6 +152,11 @@ class Backend:
                     state = "up"
             except (BackendError, ConfigError) as exc:
                 state, error = "down", str(exc)
+                misconfigured = isinstance(exc, ConfigError)
+        sides = sides_from(answer.get("sides"))
+        down = [f"{name}: {side.error}" for name, side in sides.items() if side.state == "down"]
+        if down:  # reads answer but writes cannot be made (or the other way): not up
+            state, error = "down", "; ".join(down)
         return BackendStatus(
             backend=self.label,
             driver=self.driver,
@@ -165,6 +171,8 @@ class Backend:
             server=answer.get("server"),
             detail=answer.get("detail"),
             pools=pools_from(answer.get("pools")),
+            sides=sides,
+            misconfigured=misconfigured,
         )
 
     def mark_ok(self) -> None:

@@ -85,9 +85,12 @@ def ara_status(connection: Any) -> Mapping[str, Any]:
 
     Optional. Every key is optional: ``server`` (the server's name and version, as text),
     ``pools`` (pool name -> :class:`~ara_realtime.sql.pool.PoolStatus`, or any mapping with
-    ``in_use``, ``idle`` and ``limit``), ``detail`` (one line: what the connection is to).
+    ``in_use``, ``idle`` and ``limit``), ``detail`` (one line: what the connection is to),
+    ``sides`` (when reads and writes go to different servers: ``read``/``write`` ->
+    :class:`~ara_realtime.status.SideStatus`, or a mapping with ``state`` ``up``/``down``,
+    ``reached`` and ``error``; any side down makes the backend ``down``).
     Asking may talk to the storage (a version query), which is how a status check proves the
-    backend answers.
+    backend answers; with sides, each side is asked.
 
     :raises BackendError: the storage cannot be reached.
     """

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["BackendStatus", "PoolStatus", "State"]
+__all__ = ["BackendStatus", "PoolStatus", "SideStatus", "State"]
 
 #: ``up``: it answered (or its last call succeeded); ``down``: it did not answer now;
 #: ``failing``: its last call failed (``backing off``: and it rests before the next try);
@@ -28,6 +28,18 @@ class PoolStatus:
     idle: int
     #: Most connections that may exist at once.
     limit: int
+
+
+@dataclass(frozen=True)
+class SideStatus:
+    """One side (``read``, ``write``) of a backend whose reads and writes go to different
+    servers: each is asked on its own, so a dead primary behind live standbys shows."""
+
+    state: Literal["up", "down"]
+    #: The server it reached (``host:port``), when the driver can tell.
+    reached: str | None = None
+    #: Why it did not answer, without values or secrets.
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,11 @@ class BackendStatus:
     server: str | None = None
     detail: str | None = None
     pools: Mapping[str, PoolStatus] = field(default_factory=dict)
+    #: Each side, when reads and writes go to different servers (empty otherwise); the
+    #: backend is ``down`` when any side is.
+    sides: Mapping[str, SideStatus] = field(default_factory=dict)
+    #: Its settings are wrong (a ``ConfigError`` opening it): ``realtime status`` exits 2.
+    misconfigured: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -72,4 +89,19 @@ def pools_from(value: Any) -> dict[str, PoolStatus]:
             )
         else:
             out[str(name)] = PoolStatus(int(pool.in_use), int(pool.idle), int(pool.limit))
+    return out
+
+
+def sides_from(value: Any) -> dict[str, SideStatus]:
+    """A driver's ``sides`` answer as :class:`SideStatus` objects (mappings accepted too)."""
+    out: dict[str, SideStatus] = {}
+    for name, side in dict(value or {}).items():
+        if isinstance(side, SideStatus):
+            out[str(name)] = side
+        else:
+            state: Literal["up", "down"] = "up" if side.get("state") == "up" else "down"
+            reached, error = side.get("reached"), side.get("error")
+            out[str(name)] = SideStatus(
+                state, str(reached) if reached else None, str(error) if error else None
+            )
     return out

@@ -90,6 +90,50 @@ def test_bad_settings_name_file_and_line(
         read_settings("dc=x", code, _conf(tmp_path, text))
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ldap://asterisk:s3cretPW@127.0.0.1:1",
+        "ldap://127.0.0.2 ldaps://asterisk:s3cretPW@127.0.0.1:1",
+        "ldap://asterisk:s3c,retPW@127.0.0.1:1",  # a comma in the password: still one URL
+        "ldap://asterisk:s3c,,retPW@127.0.0.1:1",
+        "ldap://asterisk:s3c/retPW@127.0.0.1:1",
+    ],
+)
+@pytest.mark.parametrize("key", ["url", "write_url", "host"])
+def test_credentials_in_a_url_are_refused_without_showing_them(
+    tmp_path: Path, key: str, url: str
+) -> None:
+    if key == "host":
+        url = url.rpartition("//")[2]
+    with pytest.raises(ConfigError) as info:
+        read_settings("dc=x", {}, _conf(tmp_path, f"[_general]\n{key} = {url}\n"))
+    assert str(info.value).startswith(f"{tmp_path / 'res_ldap.conf'}:2: {key}: credentials")
+    assert "s3c" not in str(info.value)
+    assert "asterisk" not in str(info.value)
+
+
+def test_a_url_with_a_path_is_named_whole() -> None:
+    with pytest.raises(ConfigError) as info:
+        read_settings("dc=x", {"url": "ldap://h:1/dc=example,dc=org"}, None)
+    assert "url: 'ldap://h:1/dc=example,dc=org' is not ldap://host[:port]" in str(info.value)
+    assert "base DN" in str(info.value)
+    with pytest.raises(ConfigError, match=r"'ldap://h:1/dc=example, dc=org' is not ldap://"):
+        read_settings("dc=x", {"url": "ldap://g ldap://h:1/dc=example, dc=org"}, None)
+
+
+@pytest.mark.parametrize(
+    "url", ["ldap://a, ,ldap://b", "ldap://a,,ldap://b", "ldap://a,", ", ldap://a", ","]
+)
+def test_an_empty_entry_in_a_url_list_is_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="res_ldap.conf:2: url has an empty entry"):
+        read_settings("dc=x", {}, _conf(tmp_path, f"[_general]\nurl = {url}\n"))
+    assert read_settings("dc=x", {"url": " ldap://a ,  ldap://b "}, None).urls == (
+        "ldap://a",
+        "ldap://b",
+    )
+
+
 def test_base_dn_from_extconfig() -> None:
     assert base_dn('"ou=sip,dc=example,dc=org"') == "ou=sip,dc=example,dc=org"
     assert base_dn("ou=sip|dc=example|dc=org") == "ou=sip,dc=example,dc=org"

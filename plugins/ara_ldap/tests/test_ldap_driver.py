@@ -74,6 +74,44 @@ def test_status_asks_the_server(peers: tuple[Realtime, str]) -> None:
     assert "protocol versions 3" in text and "ldap://127.0.0.1" in text, text
 
 
+def _dead_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_status_asks_where_writes_go_too(
+    make_rt: Callable[..., Realtime],
+    slapd: SlapdServer,
+    subtree: Callable[[str], str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = subtree("status")
+    db = base.replace(",", "|")
+    (s,) = make_rt({"peers": f"ldap,{db}"}, db, write_url=slapd.url()).status()
+    assert s.state == "up" and s.sides["read"].reached == s.sides["write"].reached == slapd.url()
+    dead = f"ldap://127.0.0.1:{_dead_port()}"
+    (s,) = make_rt({"peers": f"ldap,{db}"}, db, write_url=dead).status()
+    assert s.state == "down", s
+    assert s.sides["read"].state == "up" and s.sides["read"].reached == slapd.url()
+    assert s.sides["write"].state == "down" and s.sides["write"].reached is None
+    assert s.error is not None and s.error.startswith("write: ") and dead in s.error
+    assert s.server is not None and "protocol versions 3" in s.server
+    # the command shows each side, and exits 3 (a backend failure)
+    from ara_realtime.cli import EXIT_BACKEND, main
+
+    (tmp_path / "extconfig.conf").write_text(f"[settings]\npeers => ldap,{db}\n")
+    settings = {**slapd.settings(), "write_url": dead, "connect_timeout": "1"}
+    (tmp_path / "res_ldap.conf").write_text(
+        "[_general]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
+    )
+    assert main(["--config-dir", str(tmp_path), "status", "--plain"]) == EXIT_BACKEND
+    out = capsys.readouterr().out
+    assert f"reads: up ({slapd.url()})" in out and "writes: down (" in out, out
+
+
 def test_tables_and_the_base_dn(
     peers: tuple[Realtime, str], make_rt: Callable[..., Realtime], slapd: SlapdServer
 ) -> None:

@@ -4,6 +4,7 @@ matched-row counts, read/write sections, configuration; and the shared SQL-drive
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,44 @@ def test_read_write_sections(
     finally:
         rt.close()
         sql(f"DROP TABLE IF EXISTS ara_replica.{table}")
+
+
+def test_status_asks_both_sections_of_a_pair(
+    mariadb_server: MariaDBServer, tmp_path: Path, dbapi: str
+) -> None:
+    """A reader that answers does not hide a writer that does not: each side is reported."""
+    s = mariadb_server
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    section = f"dbname = ara\ndbuser = {s.user}\ndbpass = {s.password}\ndbapi = {dbapi}\n"
+    (tmp_path / "res_config_mysql.conf").write_text(
+        f"[reader]\ndbhost = 127.0.0.1\ndbport = {s.port}\n{section}"
+        f"[writer]\ndbhost = 127.0.0.1\ndbport = {s.port}\n{section}"
+        f"[gone]\ndbhost = 127.0.0.1\ndbport = {dead}\nconnect_timeout = 1\n{section}"
+    )
+    (tmp_path / "extconfig.conf").write_text("[settings]\nfam => mysql,reader/writer\n")
+    rt = Realtime.from_config_dir(tmp_path, plugins=Plugins())
+    try:
+        (st,) = rt.status()
+        assert st.state == "up", st
+        assert st.sides["read"].reached == st.sides["write"].reached == f"127.0.0.1:{s.port}"
+    finally:
+        rt.close()
+    (tmp_path / "extconfig.conf").write_text("[settings]\nfam => mysql,reader/gone\n")
+    rt = Realtime.from_config_dir(tmp_path, plugins=Plugins())
+    try:
+        (st,) = rt.status()
+        assert st.state == "down", st
+        assert st.sides["read"].state == "up" and st.sides["write"].state == "down"
+        assert st.error is not None and st.error.startswith("write: ")
+        assert f"127.0.0.1:{dead}" in st.error and s.password not in st.error
+        # the write side's error names that side, once
+        assert st.error.count("mysql database") == 1, st.error
+        assert "mysql database 'reader/gone', writes (" in st.error, st.error
+        assert st.detail is not None and f"writes: {s.user}@127.0.0.1:{dead}/ara" in st.detail
+    finally:
+        rt.close()
 
 
 # -- configuration --------------------------------------------------------------------------

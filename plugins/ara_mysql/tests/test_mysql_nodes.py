@@ -47,6 +47,7 @@ def test_dbhost_lists_nodes_with_their_ports() -> None:
         ("a, b:x", "dbhost must list servers"),
         ("a:70000", "port 70000 of 'a:70000' is out of range"),
         ("a, b, a:3306", "dbhost lists 'a:3306' twice"),
+        ("a, u:s3cret@b", r"dbhost: credentials \(user:password@\) are not supported"),
     ],
 )
 def test_a_bad_dbhost_list_names_the_line(tmp_path: Path, value: str, message: str) -> None:
@@ -54,6 +55,42 @@ def test_a_bad_dbhost_list_names_the_line(tmp_path: Path, value: str, message: s
     with pytest.raises(ConfigError, match=message) as info:
         read_config("cluster", {}, tmp_path)
     assert info.value.line == 3
+    assert "s3cret" not in str(info.value)
+
+
+def test_a_pairs_labels_name_each_side_once(tmp_path: Path) -> None:
+    (tmp_path / "res_config_mysql.conf").write_text(
+        "[r]\ndbhost = a\ndbuser = u\ndbpass = Secret-9\n[w]\ndbhost = b:3307\ndbuser = u\n"
+    )
+    spec = read_config("r/w", {}, tmp_path)
+    assert spec.write is not None
+    assert spec.label == "mysql database 'r/w', reads (u@a:3306/asterisk)"
+    assert spec.write.label == "mysql database 'r/w', writes (u@b:3307/asterisk)"
+    assert (
+        spec.whole == "mysql database 'r/w' (reads: u@a:3306/asterisk; writes: u@b:3307/asterisk)"
+    )
+
+
+def test_no_node_left_names_each_node_once_and_the_section_once() -> None:
+    """Two nodes on one host: both are named (an address holds a ':'), the label once."""
+    ports = [free_port(), free_port()]
+    dbhost = ", ".join(f"127.0.0.1:{p}" for p in ports)
+    rt = Realtime(
+        {"peers": "mysql,c"},
+        {"mysql": {"c": {**SETTINGS, "dbhost": dbhost, "connect_timeout": "1"}}},
+    )
+    try:
+        (status,) = rt.status()  # a statement's connection: the nodes' pools are asked
+        with pytest.raises(BackendError) as info:
+            rt.load("peers", name="x")  # reading the table's columns first: connect()
+    finally:
+        rt.close()
+    for text in (status.error or "", str(info.value)):
+        assert text.count("mysql database 'c'") == 1, text
+        assert "no node can take calls" in text, text
+        for p in ports:
+            assert text.count(f"127.0.0.1:{p}: ") == 1, text
+        assert "Secret-9" not in text
 
 
 def test_conflict_retries_and_wsrep_sync_wait_are_checked() -> None:

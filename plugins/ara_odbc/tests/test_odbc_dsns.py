@@ -44,6 +44,14 @@ def test_an_empty_dsn_in_the_list_names_the_line(tmp_path: Path) -> None:
     assert info.value.line == 2
 
 
+@pytest.mark.parametrize(("dsns", "twice"), [("a, a", "a"), ("a,b, c,b", "b")])
+def test_a_dsn_listed_twice_names_the_line(tmp_path: Path, dsns: str, twice: str) -> None:
+    (tmp_path / "res_odbc.conf").write_text(f"[asterisk]\ndsn => {dsns}\n")
+    with pytest.raises(ConfigError, match=f"dsn lists '{twice}' twice") as info:
+        read_config("asterisk", {}, tmp_path)
+    assert info.value.line == 2
+
+
 def test_a_dsn_nobody_answers_is_passed_over(
     odbc_files: OdbcFiles, pg_server: PostgresServer
 ) -> None:

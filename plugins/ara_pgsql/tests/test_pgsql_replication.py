@@ -48,7 +48,11 @@ def test_read_from_gives_reads_a_pool_of_their_own(read_from: str) -> None:
     assert spec.connect_args["target_session_attrs"] == read_from
     assert spec.write is not None
     assert spec.write.connect_args["target_session_attrs"] == "read-write"
-    assert spec.label.endswith(f", reads from {read_from}")
+    assert (
+        spec.label
+        == f"pgsql database 'x' (asterisk@a:5432,b:5432/asterisk), reads from {read_from}"
+    )
+    assert spec.write.label == "pgsql database 'x' (asterisk@a:5432,b:5432/asterisk), writes"
     assert spec.connect_args["host"] == spec.write.connect_args["host"] == "a,b"
 
 
@@ -61,6 +65,15 @@ def test_a_url_with_several_hosts_writes_to_the_primary() -> None:
     spec = read_config("x", {"url": "postgresql://u:pw@/pbx?host=a:5432&host=b:5433"}, None)
     assert spec.connect_args["target_session_attrs"] == "read-write"
     assert "pw" not in spec.label and "a:5432,b:5433" in spec.label
+    assert spec.label == "pgsql database 'x' (u@a:5432,b:5433/pbx)"
+    for url, shown in [
+        ("postgresql://u@/db?host=127.0.0.1:1&host=127.0.0.2:2", "u@127.0.0.1:1,127.0.0.2:2/db"),
+        ("postgresql://u@/db?host=a&host=b&port=1&port=2", "u@a:1,b:2/db"),
+        ("postgresql://u@/db?host=a&host=b:7&port=6", "u@a:6,b:7/db"),
+        ("postgresql://u@/db?host=a,b", "u@a:5432,b:5432/db"),
+        ("postgresql://u:pw@h:6/db", "u@h:6/db"),
+    ]:
+        assert read_config("x", {"url": url}, None).label == f"pgsql database 'x' ({shown})"
 
 
 @pytest.mark.parametrize(
@@ -68,7 +81,12 @@ def test_a_url_with_several_hosts_writes_to_the_primary() -> None:
     [
         ("hostname = a,b\nport = 1,2,3\n", "port lists 3 ports for 2 hosts", 3),
         ("hostname = a,,b\n", "hostname has an empty entry", 2),
-        ("hostname = a,b\nport = 5432,x\n", "port must be a number, got 'x'", 3),
+        ("hostname = a,b\nport = 5432,x\n", "port must be a number from 1 to 65535, got 'x'", 3),
+        ("hostname = a,b\nport = 5432,99999\n", "port must be a number from 1 to 65535", 3),
+        ("hostname = a\nport = 0\n", "port must be a number from 1 to 65535, got '0'", 3),
+        ("hostname = h,h\n", "hostname lists h:5432 twice", 2),
+        ("hostname = h, H\nport = 5433\n", "hostname lists H:5433 twice", 2),
+        ("hostname = u:s3cret@h\n", "hostname: credentials \\(user:password@\\) are not", 2),
         ("read_from = replica\n", "read_from must be one of primary, prefer-standby", 2),
         ("load_balance_hosts = yes\n", "load_balance_hosts must be one of disable, random", 2),
         (
@@ -85,6 +103,13 @@ def test_bad_host_settings_name_the_line(
     with pytest.raises(ConfigError, match=message) as info:
         read_config("general", {}, tmp_path)
     assert info.value.line == line
+    assert "s3cret" not in str(info.value)
+
+
+def test_one_host_on_two_ports_is_two_servers() -> None:
+    spec = read_config("x", {"hostname": "h,h", "port": "5432,5433"}, None)
+    assert spec.connect_args["host"] == "h,h"
+    assert spec.connect_args["port"] == "5432,5433"
 
 
 # -- on a primary and a standby ----------------------------------------------------------------
@@ -151,6 +176,33 @@ def test_reads_go_to_the_standby_when_asked(cluster: PgCluster) -> None:
         assert _sessions(cluster.standby, "reads-test") >= 1
     finally:
         rt.close()
+
+
+def test_status_asks_the_write_side_too(cluster: PgCluster) -> None:
+    """Reads from a standby answer; writes need the primary: status reports each side and is
+    only ``up`` when both answer (a live standby must not hide a dead primary)."""
+    both = _realtime(cluster, [cluster.primary, cluster.standby], read_from="standby")
+    standby_only = _realtime(cluster, [cluster.standby], read_from="standby")
+    try:
+        (s,) = both.status()
+        assert s.state == "up", s
+        assert s.sides["read"].state == s.sides["write"].state == "up"
+        assert s.sides["read"].reached == f"{cluster.standby.host}:{cluster.standby.port}"
+        assert s.sides["write"].reached == f"{cluster.primary.host}:{cluster.primary.port}"
+        (s,) = standby_only.status()
+        assert s.state == "down", s
+        assert s.sides["read"].state == "up" and s.sides["write"].state == "down"
+        assert s.sides["read"].reached == f"{cluster.standby.host}:{cluster.standby.port}"
+        assert s.error is not None and s.error.startswith("write: ")
+        assert s.server is not None and s.server.startswith("PostgreSQL ")
+        # the write side's error names the write side, once, and no read side
+        where = f"{cluster.standby.host}:{cluster.standby.port}"
+        assert s.error.count("pgsql database") == 1, s.error
+        assert f"{where}/{cluster.standby.database}), writes: " in s.error, s.error
+        assert "reads from" not in s.error
+    finally:
+        both.close()
+        standby_only.close()
 
 
 def test_a_fenced_primary_is_left_for_the_promoted_standby(cluster: PgCluster) -> None:

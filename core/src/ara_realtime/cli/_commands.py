@@ -25,8 +25,9 @@ from ..cache import (
 from ..errors import ConfigError, RealtimeError
 from ..plugins import default_plugins
 from ..realtime import Realtime
+from ..status import BackendStatus
 from . import _template
-from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, PROG, _Out, _write
+from ._output import EXIT_BACKEND, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, PROG, _Out, _write
 
 log = logging.getLogger("ara_realtime.cli")
 
@@ -163,8 +164,10 @@ def _cmd_status(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
     """Each backend: what it serves, whether it answers, its pool, back-off and server.
 
     Like Asterisk's realtime show pgsql status, for every backend extconfig.conf maps: each
-    is connected and asked for its server's version (a round trip). Exit status 3 when any
-    backend does not answer or is failing.
+    is connected and asked for its server's version (a round trip); where writes go to other
+    servers than reads, each side is asked and shown with the server it reached. Exit status
+    2 when a backend's settings are wrong, else 3 when any backend (or side) does not answer
+    or is failing.
     """
     report = rt.status(probe=True)
     if out.mode == "json":
@@ -174,6 +177,8 @@ def _cmd_status(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
             out.line(f"{s.backend}: {s.state}" + (f", {s.server}" if s.server else ""))
             for m in s.mappings:
                 out.line(f"  serves {m}")
+            for line in _sides(s):
+                out.line(f"  {line}")
             for name, p in s.pools.items():
                 out.line(f"  {name}: {p.in_use} in use, {p.idle} idle, at most {p.limit}")
             if s.failures or s.total_failures:
@@ -191,14 +196,27 @@ def _cmd_status(rt: Realtime, args: argparse.Namespace, out: _Out) -> int:
                     s.backend,
                     ", ".join(s.mappings),
                     s.state + (f" (retry in {s.retry_in:.1f} s)" if s.retry_in else ""),
-                    s.server or (s.error or "-"),
+                    "; ".join([*([s.server] if s.server else []), *_sides(s)]) or (s.error or "-"),
                     ", ".join(f"{p.in_use}/{p.limit}" for p in s.pools.values()) or "-",
                     f"{s.failures} ({s.total_failures} in all)" if s.total_failures else "0",
                 ]
                 for s in report
             ],
         )
+    if any(s.misconfigured for s in report):
+        return EXIT_USAGE
     return EXIT_OK if all(s.state == "up" for s in report) else EXIT_BACKEND
+
+
+def _sides(s: BackendStatus) -> list[str]:
+    """``reads: up (10.0.0.2:5432)``, ``writes: down (why)``: each side of a backend."""
+    out = []
+    for name, side in s.sides.items():
+        if side.state == "up":
+            out.append(f"{name}s: up" + (f" ({side.reached})" if side.reached else ""))
+        else:
+            out.append(f"{name}s: down" + (f" ({side.error})" if side.error else ""))
+    return out
 
 
 def _cmd_drivers(args: argparse.Namespace, out: _Out) -> int:

@@ -34,7 +34,7 @@ from ..capabilities import Capabilities
 from ..conditions import Condition
 from ..datatypes import STATIC_COLUMNS, Requirement, Row, StaticTuple
 from ..errors import BackendError, QueryError
-from ..status import PoolStatus
+from ..status import PoolStatus, SideStatus
 from .codec import decode, encode
 from .messages import scrub
 from .pool import ConnectionPool, PooledConnection
@@ -175,13 +175,44 @@ class DBAPIConnection(TableCache):
         return {"read": self.reader.status(), "write": self.writer.status()}
 
     def status(self) -> Mapping[str, Any]:
-        """The server's version (a round trip: it proves the storage answers) and the pools."""
-        row = self._run(self.reader, self.VERSION_SQL, (), ONE, ("", ""), retry=True)
+        """The server's version (a round trip: it proves the storage answers) and the pools.
+
+        When writes go to other servers than reads, each side is asked on its own and
+        reported (``sides``): live standbys do not hide a dead primary.
+        """
+        if self.writer is self.reader:
+            version, _ = self._probe(self.reader)
+            return {"server": version, "detail": self.label, "pools": self.pool_status()}
+        server: str | None = None
+        sides: dict[str, SideStatus] = {}
+        for side, pool in (("read", self.reader), ("write", self.writer)):
+            try:
+                version, reached = self._probe(pool)
+            except BackendError as exc:
+                sides[side] = SideStatus("down", error=str(exc))
+            else:
+                server = server or version
+                sides[side] = SideStatus("up", reached)
         return {
-            "server": self.version_text(str(row[0]) if row else ""),
+            "server": server,
             "detail": self.label,
             "pools": self.pool_status(),
+            "sides": sides,
         }
+
+    def _probe(self, pool: ConnectionPool) -> tuple[str, str | None]:
+        """One pool's server version (a round trip) and the server it reached."""
+        row = self._run(pool, self.VERSION_SQL, (), ONE, ("", ""), retry=True)
+        conn = pool.acquire()  # the connection just used, at the top of the pool's stack
+        try:
+            reached = self.reached(pool, conn)
+        finally:
+            pool.release(conn)
+        return self.version_text(str(row[0]) if row else ""), reached
+
+    def reached(self, pool: ConnectionPool, conn: PooledConnection) -> str | None:
+        """The server ``conn`` of ``pool`` is connected to (``host:port``), if known."""
+        return None
 
     def version_text(self, answer: str) -> str:
         """The answer to :attr:`VERSION_SQL` as shown (a driver may name its engine)."""
@@ -286,7 +317,7 @@ class DBAPIConnection(TableCache):
             kind = "lost" if cut else self.classify(exc)
             if kind == "lost" and (cut or watch.late()):  # out of time, no retry
                 pool.discard(conn)
-                raise watch.error(self.label) from None
+                raise watch.error(pool.label) from None
             if kind == "conflict" and conflicts < self.conflict_retries:
                 # the first attempt's deadline (a Watch keeps it; NoWatch: no deadline)
                 due = until or getattr(watch, "due", 0.0)
@@ -295,7 +326,7 @@ class DBAPIConnection(TableCache):
                     pool.release(conn)
                     log.info(
                         "%s: %s; running the statement again",
-                        self.label,
+                        pool.label,
                         self._scrubbed(exc, where[0]),
                     )
                     time.sleep(pause)
@@ -311,10 +342,10 @@ class DBAPIConnection(TableCache):
                     )
             error = self._failed(pool, conn, exc, kind, where, conflicts=conflicts)
             if kind == "refused" and retry is not None:
-                log.info("%s: %s; running the statement on a new connection", self.label, error)
+                log.info("%s: %s; running the statement on a new connection", pool.label, error)
                 return self._run(pool, sql, params, want, where, retry=None)
             if retry and kind in ("lost", "unknown"):
-                log.info("%s: %s; retrying the read once", self.label, error)
+                log.info("%s: %s; retrying the read once", pool.label, error)
                 return self._run(pool, sql, params, want, where, retry=None)
             raise error from None
         if watch.disarm():  # cut as the answer came: the connection is done
@@ -354,7 +385,8 @@ class DBAPIConnection(TableCache):
         *,
         conflicts: int = 0,
     ) -> Exception:
-        """The error to raise for ``exc``; the connection goes back, or is thrown away."""
+        """The error to raise for ``exc`` (named after ``pool``: the side that failed); the
+        connection goes back, or is thrown away."""
         if kind is None:  # not a DB-API error: a bug, shown as it is
             pool.discard(conn)
             raise exc
@@ -369,7 +401,7 @@ class DBAPIConnection(TableCache):
             pool.release(conn)
             tries = max(conflicts, 0) + 1
             return BackendError(
-                f"{self.label}: {text} (rolled back for a conflicting transaction; "
+                f"{pool.label}: {text} (rolled back for a conflicting transaction; "
                 f"{tries} attempt{'s' if tries > 1 else ''})"
             )
         pool.discard(conn)
@@ -377,12 +409,12 @@ class DBAPIConnection(TableCache):
             pool.invalidate_idle()
             if kind == "unknown":
                 return BackendError(
-                    f"{self.label}: the outcome is unknown: {text} (it may have been applied; "
+                    f"{pool.label}: the outcome is unknown: {text} (it may have been applied; "
                     "it was not run again)"
                 )
             what = "connection lost" if kind == "lost" else "statement refused"
-            return BackendError(f"{self.label}: {what}: {text}")
-        return BackendError(f"{self.label}: {text}")
+            return BackendError(f"{pool.label}: {what}: {text}")
+        return BackendError(f"{pool.label}: {text}")
 
     def _scrubbed(self, exc: BaseException, table: str) -> str:
         """The error's text as one line, without the values it may quote."""

@@ -255,6 +255,10 @@ def _settings(
     else:
         host = get("host") or "localhost"
         port = get("port", "389") or "389"
+        if "@" in host:  # user:password@host: never echoed
+            raise where("host").error(
+                "host: credentials (user:password@) are not supported; set them with user and pass"
+            )
         _number("port", port, where("port"), integer=True, low=1)
         _check_host_port(f"{host}:{port}", where("host"), "host")
         urls = [f"ldap://{host}:{port}"]
@@ -353,22 +357,39 @@ def _check_host_port(netloc: str, where: Where, key: str) -> None:
         raise where.error(f"{key}: the port must be a number from 1 to 65535, got {port!r}")
 
 
-def _split_urls(text: str) -> list[str]:
-    return [u.rstrip("/") for u in re.split(r"[\s,]+", text.strip()) if u]
+def _split_urls(key: str, text: str, where: Where) -> list[str]:
+    """The URLs of ``text``, separated by spaces or commas.
+
+    A comma or space ends a URL only where the next one starts (``scheme://``), so a URL
+    with a DN in its path stays whole and its message names all of it.
+    """
+    if re.search(r"(^|,)\s*(,|$)", text.strip()):  # the text may hold a password: not shown
+        raise where.error(f"{key} has an empty entry (two commas in a row, or one at an end)")
+    return [u.rstrip("/") for u in re.split(r"(?:\s*,\s*|\s+)(?=[^\s,/]*://)", text.strip())]
 
 
 def _urls(key: str, text: str, where: Where) -> list[str]:
     """One or several ``ldap://host[:port]``/``ldaps://`` URLs, in order, none twice."""
+    if not text.strip():
+        raise where.error(f"{key} is empty")
+    if "@" in text:  # user:password@ is never echoed, not even in part
+        raise where.error(
+            f"{key}: credentials in the URL (user:password@) are not supported; "
+            "set them with user and pass"
+        )
     out: list[str] = []
-    for url in _split_urls(text):  # ldap3 refuses ldap://host:port/ (trailing slash)
-        if not re.fullmatch(r"ldaps?://[^/\s]+", url):
+    for url in _split_urls(key, text, where):  # ldap3 refuses ldap://host:port/ (trailing slash)
+        if re.fullmatch(r"ldaps?://[^/\s,]+/.*", url, re.DOTALL):
+            raise where.error(
+                f"{key}: {url!r} is not ldap://host[:port]: a URL here names a server only "
+                "(the base DN is the extconfig database or basedn)"
+            )
+        if not re.fullmatch(r"ldaps?://[^/\s,]+", url):
             raise where.error(f"{key} must be ldap://host[:port] or ldaps://..., got {url!r}")
         if url in out:
             raise where.error(f"{key} lists {url!r} twice")
         _check_host_port(url.split("://", 1)[1], where, key)
         out.append(url)
-    if not out:
-        raise where.error(f"{key} is empty")
     return out
 
 

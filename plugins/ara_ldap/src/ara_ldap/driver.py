@@ -26,6 +26,7 @@ from ara_realtime.changes import ChangeFeed
 from ara_realtime.conditions import Condition
 from ara_realtime.datatypes import Requirement, Row, StaticRow
 from ara_realtime.driver import Connection, ConnectionDriver
+from ara_realtime.status import SideStatus
 
 from .changes import LdapChangeFeed
 from .config import STATIC_SECTION, Settings, base_dn, read_settings
@@ -89,6 +90,10 @@ def _values(raw: Mapping[str, list[bytes]]) -> Values:
     return out
 
 
+#: What a status check asks of the root DSE: a filter and the attributes.
+_ROOT_DSE = ("(objectClass=*)", ["vendorName", "vendorVersion", "supportedLDAPVersion"])
+
+
 class LdapConnection(Connection):
     """One base DN on one directory server: a pool of bound connections and resolved tables."""
 
@@ -104,7 +109,7 @@ class LdapConnection(Connection):
         self.settings = settings
         self.label = f"ldap {settings.url} base {self.base!r}"
         self.pool = Pool(settings, self.label)
-        self.writes = Writes(settings, self.label, self.pool)
+        self.writes = Writes(settings, self.label, self.pool, self.base)
         self._tables: dict[str, Table] = {}
         self._types: dict[str, AttributeInfo] | None = None
         self._lock = threading.RLock()
@@ -131,14 +136,27 @@ class LdapConnection(Connection):
         return LdapChangeFeed(self)
 
     def status(self) -> Mapping[str, Any]:
-        """The server's name and version from its root DSE (a round trip) and the pool."""
-        found = self.pool.search(
-            "",
-            ldap3.BASE,
-            "(objectClass=*)",
-            ["vendorName", "vendorVersion", "supportedLDAPVersion"],
-            paged=False,
-        )
+        """The server's name and version from its root DSE (a round trip) and the pools.
+
+        With ``write_url``, the servers writes go to are asked too, and each side reported
+        (``sides``): live consumers do not hide a dead provider.
+        """
+        if self.writes.configured is None:
+            return self._status(self.pool.search("", ldap3.BASE, *_ROOT_DSE, paged=False))
+        found: Found | None = None
+        sides: dict[str, SideStatus] = {}
+        for side, pool in (("read", self.pool), ("write", self.writes.configured)):
+            try:
+                answer = pool.search("", ldap3.BASE, *_ROOT_DSE, paged=False)
+            except BackendError as exc:
+                sides[side] = SideStatus("down", error=str(exc))
+            else:
+                found = answer if found is None else found
+                sides[side] = SideStatus("up", pool.current_url())
+        return {**self._status(found), "sides": sides}
+
+    def _status(self, found: Found | None) -> Mapping[str, Any]:
+        """What the root DSE (``None``: no server answered) and the pools say."""
         raw = {
             k.lower(): v for k, v in (found[0].get("raw_attributes", {}) if found else {}).items()
         }
@@ -147,9 +165,11 @@ class LdapConnection(Connection):
             for k in ("vendorname", "vendorversion")
         ]
         versions = b", ".join(raw.get("supportedldapversion", [])).decode("ascii", "replace")
-        server = (
+        server: str | None = (
             " ".join(w for w in words if w) or f"LDAP server (protocol versions {versions or '?'})"
         )
+        if found is None:
+            server = None
         pools = {"ldap": self.pool.status()}
         pools.update((name, pool.status()) for name, pool in self.writes.pools())
         out = [

@@ -44,12 +44,14 @@ def server_of(url: str) -> tuple[str, str, int] | None:
 class Writes:
     """The pool each write goes to, for one connection (``reads``: the pool reads use)."""
 
-    def __init__(self, settings: Settings, label: str, reads: Pool) -> None:
+    def __init__(self, settings: Settings, label: str, reads: Pool, base: str = "") -> None:
         self.settings = settings
         self.label = label
         self.reads = reads
+        # its messages name the servers writes go to, not the ones reads go to
+        where = f"ldap {' '.join(settings.write_urls)}" + (f" base {base!r}" if base else "")
         self.configured = (
-            Pool(settings, f"{label} (writes)", settings.write_urls)
+            Pool(settings, f"{where} (writes)", settings.write_urls)
             if settings.write_urls
             else None
         )

@@ -71,8 +71,9 @@ def _dbapi(s: Settings) -> str:
 
 
 def _spec(
-    database: str, section: str, code: Mapping[str, str], config_dir: Path | None
+    database: str, section: str, code: Mapping[str, str], config_dir: Path | None, side: str = ""
 ) -> ConnectSpec:
+    """One section's settings; ``side`` (``reads``, ``writes``) names it in a pair's labels."""
     s = read_settings(config_dir, CONF_FILES, [section], KEYS, code)
     common = CommonSettings.parse(s.values, s.where)
     driver = _dbapi(s)
@@ -133,7 +134,8 @@ def _spec(
     args["read_timeout"] = args["write_timeout"] = (
         math.ceil(qt) if url.get_driver_name() == "mysqldb" else qt
     )
-    label = f"mysql database {database!r} ({where})"
+    options["where"] = where  # the pair's whole label names both sections' servers
+    label = f"mysql database {database!r}{f', {side}' if side else ''} ({where})"
     return ConnectSpec(url, label, common, args, options=options, source=s.source("url"))
 
 
@@ -148,6 +150,10 @@ def _conflict_retries(s: Settings) -> int:
 
 def _hosts(text: str, port: int, src: Source) -> list[tuple[str, int]]:
     """``dbhost``'s servers as ``(host, port)``: one, or several separated by commas."""
+    if "@" in text:  # user:password@host: never echoed
+        raise src.error(
+            "dbhost: credentials (user:password@) are not supported here; set dbuser and dbpass"
+        )
     out: list[tuple[str, int]] = []
     for entry in (e.strip() for e in text.split(",")):
         found = _HOST.fullmatch(entry)
@@ -167,10 +173,15 @@ def _hosts(text: str, port: int, src: Source) -> list[tuple[str, int]]:
 def read_config(database: str, code: Mapping[str, str], config_dir: Path | None) -> ConnectSpec:
     """Settings for ``database`` (a section, or ``read/write`` sections) and from code."""
     read, sep, write = database.partition("/")
-    spec = _spec(database, read.strip(), code, config_dir)
-    if sep:
-        spec.write = _spec(database, write.strip(), code, config_dir)
-        spec.label = f"{spec.label} / writes: {spec.write.label}"
+    if not sep:
+        return _spec(database, read.strip(), code, config_dir)
+    # each side's errors name that side's servers; the connection names both (status, reprs)
+    spec = _spec(database, read.strip(), code, config_dir, "reads")
+    spec.write = _spec(database, write.strip(), code, config_dir, "writes")
+    spec.whole = (
+        f"mysql database {database!r} "
+        f"(reads: {spec.options['where']}; writes: {spec.write.options['where']})"
+    )
     return spec
 
 

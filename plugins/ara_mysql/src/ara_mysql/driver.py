@@ -34,7 +34,7 @@ from ara_realtime import Capabilities
 from ara_realtime.driver import ConnectionDriver
 from ara_realtime.sql import ColumnSQL, Dialect
 from ara_realtime.sql.base import ErrorKind
-from ara_realtime.sql.pool import PoolStatus
+from ara_realtime.sql.pool import ConnectionPool, PooledConnection, PoolStatus
 from ara_realtime.sql.schema import ColumnFacts
 from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
 from ara_realtime.sql.sqla.pool import Pool
@@ -194,6 +194,18 @@ class MySQLConnection(SQLAlchemyConnection):
         if out:
             answer["detail"] = f"{answer['detail']}; nodes out: {'; '.join(out)}"
         return answer
+
+    def reached(self, pool: ConnectionPool, conn: PooledConnection) -> str | None:
+        """The node that served ``conn`` (a ``dbhost`` list), or its section's server."""
+        if isinstance(pool, NodePool):
+            node = pool.owner(conn)
+            return node.address if node is not None else None
+        spec = self.spec.write if pool is self.writer and self.spec.write else self.spec
+        args = spec.connect_args
+        if "unix_socket" in args:
+            return str(args["unix_socket"])
+        host = args.get("host") or spec.url.host
+        return f"{host}:{args.get('port') or spec.url.port or 3306}" if host else None
 
     def classify(self, exc: BaseException) -> ErrorKind | None:
         kind = super().classify(exc)

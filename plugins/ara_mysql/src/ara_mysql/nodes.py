@@ -101,12 +101,17 @@ class NodePool:
             except PoolExhausted:  # the node is fine, only busy
                 raise
             except BackendError as exc:
-                self.take_out(node, str(exc))
-                failed.append(f"{node.address}: {exc}")
+                why = str(exc).removeprefix(f"{node.pool.label}: ")  # said once, by the caller
+                self.take_out(node, why)
+                failed.append(f"{node.address}: {why}")
                 continue
             self._owner[id(conn)] = node
             return conn
         raise self._none_left(failed)
+
+    def owner(self, conn: object) -> Node | None:
+        """The node a checked-out connection belongs to."""
+        return self._owner.get(id(conn))
 
     def release(self, conn: Conn) -> None:
         node = self._owner.pop(id(conn), None)
@@ -233,8 +238,9 @@ class NodePool:
     def _none_left(self, failed: list[str]) -> BackendError:
         with self._lock:
             out = [f"{n.address}: {n.reason}" for n in self.nodes if not n.up]
-        seen = {f.split(":", 1)[0] for f in failed}
-        detail = "; ".join(failed + [o for o in out if o.split(":", 1)[0] not in seen])
+        # an entry is "address: why"; an address holds ":" (host:port) but never ": "
+        seen = {f.partition(": ")[0] for f in failed}
+        detail = "; ".join(failed + [o for o in out if o.partition(": ")[0] not in seen])
         return BackendError(f"{self.label}: no node can take calls ({detail})")
 
     def states(self) -> list[tuple[str, bool, str | None, PoolStatus]]:

@@ -247,8 +247,13 @@ def _parse(
                 raise src.error(f"requirements must be one of {', '.join(MODES)}, got {value!r}")
             out[attr] = mode
     dsn = str(out.get("dsn", ""))
-    if dsn and "=" not in dsn and "" in (d.strip() for d in dsn.split(",")):
-        raise values["dsn"][1].error(f"odbc class {name!r}: dsn lists an empty name: {dsn!r}")
+    if dsn and "=" not in dsn:
+        names = [d.strip() for d in dsn.split(",")]
+        if "" in names:
+            raise values["dsn"][1].error(f"odbc class {name!r}: dsn lists an empty name: {dsn!r}")
+        twice = next((d for i, d in enumerate(names) if d in names[:i]), None)
+        if twice is not None:
+            raise values["dsn"][1].error(f"odbc class {name!r}: dsn lists {twice!r} twice")
     if not out.get("dsn"):
         raise section.error(
             f"odbc class {name!r}: no dsn (in [{name}] of {CONF_FILE} or in code; "

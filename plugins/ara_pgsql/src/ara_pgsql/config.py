@@ -95,11 +95,9 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
         args["load_balance_hosts"] = balance
     if "url" in s.values:
         url = _url(s.values["url"], s.source("url"))
-        query_hosts = url.query.get("host", "")
-        hosts = list(query_hosts) if isinstance(query_hosts, tuple) else str(query_hosts).split(",")
+        hosts = _url_hosts(url)
         several = len(hosts) > 1
-        shown = url.host or ",".join(hosts)
-        where = f"{url.username or ''}@{shown}:{url.port or 5432}/{url.database or ''}"
+        where = f"{url.username or ''}@{','.join(hosts)}/{url.database or ''}"
     else:
         socket = s.get("socket", "dbsock", default="/tmp")  # noqa: S108  (Asterisk's default)
         host = s.get("hostname", "dbhost") or socket
@@ -127,9 +125,12 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
     write_args = dict(args)
     if several or read_from != "primary":
         write_args["target_session_attrs"] = "read-write"
-    writes = ConnectSpec(url, label, common, write_args, options=options, source=s.source("url"))
     if read_from == "primary":
-        return writes
+        return ConnectSpec(url, label, common, write_args, options=options, source=s.source("url"))
+    # each side's errors say which side failed; the connection names both (status, reprs)
+    writes = ConnectSpec(
+        url, f"{label}, writes", common, write_args, options=options, source=s.source("url")
+    )
     reads = ConnectSpec(
         url,
         f"{label}, reads from {read_from}",
@@ -137,6 +138,7 @@ def read_config(database: str, code: Mapping[str, str], config_dir: Path | None)
         {**args, "target_session_attrs": read_from},
         options=options,
         source=s.source("url"),
+        whole=f"{label}, reads from {read_from}",
     )
     reads.write = writes
     return reads
@@ -150,20 +152,49 @@ def _choice(s: Settings, key: str, allowed: tuple[str, ...], default: str) -> st
 
 
 def _hosts(s: Settings, host: str, port: str) -> tuple[list[str], list[str]]:
-    """libpq's host and port lists: one port for every host, or one port each."""
+    """libpq's host and port lists: one port for every host, or one port each, none twice."""
     hosts = [h.strip() for h in host.split(",")]
     ports = [p.strip() for p in port.split(",")]
+    where_host, where_port = s.source("hostname", "dbhost"), s.source("port", "dbport")
+    if "@" in host:  # user:password@host: never echoed
+        raise where_host.error(
+            "hostname: credentials (user:password@) are not supported here; set user and password"
+        )
     if "" in hosts:
-        raise s.source("hostname", "dbhost").error(f"hostname has an empty entry: {host!r}")
+        raise where_host.error(f"hostname has an empty entry: {host!r}")
     for p in ports:
-        if not p.isdigit():
-            raise s.source("port", "dbport").error(f"port must be a number, got {p!r}")
+        if not p.isdigit() or not 1 <= int(p) <= 65535:
+            raise where_port.error(f"port must be a number from 1 to 65535, got {p!r}")
     if len(ports) not in (1, len(hosts)):
-        raise s.source("port", "dbport").error(
+        raise where_port.error(
             f"port lists {len(ports)} ports for {len(hosts)} hosts: give one port for all, "
             "or one per host"
         )
+    seen: set[tuple[str, int]] = set()
+    for h, p in zip(hosts, ports * len(hosts) if len(ports) == 1 else ports):
+        if (h.lower(), int(p)) in seen:
+            raise where_host.error(f"hostname lists {h}:{p} twice")
+        seen.add((h.lower(), int(p)))
     return hosts, ports
+
+
+def _url_hosts(url: URL) -> list[str]:
+    """``host:port`` of each server a URL names (``?host=a&host=b:5433``, ``?port=``)."""
+    if url.host:
+        return [f"{url.host}:{url.port or 5432}"]
+    given = url.query.get("host", "")
+    hosts = list(given) if isinstance(given, tuple) else str(given).split(",")
+    given = url.query.get("port", "")
+    ports = list(given) if isinstance(given, tuple) else str(given).split(",")
+    out = []
+    for i, host in enumerate(h.strip() for h in hosts):
+        name, sep, port = host.rpartition(":")
+        if sep and port.isdigit() and not name.endswith(":"):  # host:port (not a bare IPv6)
+            out.append(host)
+            continue
+        port = ports[i] if i < len(ports) else ports[0]
+        out.append(f"{host}:{port.strip() or url.port or 5432}")
+    return out
 
 
 def _url(text: str, src: Source) -> URL:

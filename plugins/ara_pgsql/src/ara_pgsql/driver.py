@@ -20,6 +20,7 @@ from ara_realtime import Capabilities
 from ara_realtime.changes import ChangeFeed
 from ara_realtime.driver import ConnectionDriver
 from ara_realtime.sql import ColumnSQL, Dialect
+from ara_realtime.sql.pool import ConnectionPool, PooledConnection
 from ara_realtime.sql.schema import ColumnFacts
 from ara_realtime.sql.sqla import ConnectSpec, SQLAlchemyConnection
 
@@ -84,6 +85,11 @@ class PgsqlConnection(SQLAlchemyConnection):
 
     def execute(self, cursor: Any, sql: str, params: Sequence[object]) -> None:
         cursor.execute(sql, params, prepare=self.prepare)
+
+    def reached(self, pool: ConnectionPool, conn: PooledConnection) -> str | None:
+        """The host (or socket directory) and port libpq chose from the host list."""
+        info = getattr(conn.dbapi, "info", None)
+        return f"{info.host}:{info.port}" if info is not None else None
 
     def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, Any]) -> ColumnSQL:
         q = quote(col.name)

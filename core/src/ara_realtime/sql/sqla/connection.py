@@ -50,7 +50,7 @@ class SQLAlchemyConnection(DBAPIConnection):
         reader = self._pool(spec)
         super().__init__(
             database,
-            spec.label,
+            spec.whole or spec.label,
             dialect=self.DIALECT,
             codec=common.codec,
             mode=common.requirements,

@@ -142,7 +142,9 @@ class ConnectSpec:
     """Everything needed to open one database: URL, DB-API arguments, settings, a label.
 
     ``label`` names the database for messages (driver, section, host, port, dbname; never a
-    password). ``write`` is the separate spec of a ``read/write`` section pair, if any.
+    password): errors of this spec's connections carry it. ``write`` is the separate spec of
+    writes (a ``read/write`` section pair, reads from standbys), if any; ``whole`` then names
+    both sides at once (``realtime status``, reprs).
     """
 
     url: URL
@@ -154,6 +156,8 @@ class ConnectSpec:
     options: dict[str, Any] = field(default_factory=dict)
     #: Where the connection options come from (the ``url`` line, or the section).
     source: Source = field(default_factory=Source)
+    #: The label of reads and writes together (default: ``label``).
+    whole: str = ""
 
     def __repr__(self) -> str:  # the URL holds the password: never shown
         return f"<ConnectSpec {self.label}>"
