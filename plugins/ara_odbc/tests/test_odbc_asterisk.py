@@ -4,9 +4,7 @@ awkward column names, static configuration, ``require`` on the real column types
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +14,10 @@ from ara_realtime import QueryError, Realtime
 from ara_realtime.plugins import Plugins
 from ara_testservers import MariaDBServer, PostgresServer
 from ara_testservers.odbc import Dsn, OdbcFiles
+from ara_testservers.schemas import asterisk_statements
 
-DATA = Path(__file__).parent / "data"
 FAMILIES = ("sippeers", "ps_endpoints", "ps_contacts", "ps_outbound_publishes")
 DATABASE = "odbc_asterisk"
-
-
-def _statements(path: Path) -> list[str]:
-    text = re.sub(r"--[^\n]*", "", path.read_text())
-    return [s.strip() for s in text.split(";") if s.strip()]
 
 
 @pytest.fixture(scope="module", params=["postgresql", "mariadb", "sqlite"])
@@ -50,7 +43,7 @@ def schema_dsn(request: pytest.FixtureRequest, odbc_files: OdbcFiles) -> Iterato
         cs = f"DSN={dsn.name};Database={path}"
     conn = pyodbc_module().connect(cs, autocommit=True)
     cur = conn.cursor()
-    for sql in _statements(DATA / f"{kind}.sql"):
+    for sql in asterisk_statements(kind):
         cur.execute(sql)
     conn.close()
     yield cs

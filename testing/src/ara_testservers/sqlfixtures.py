@@ -25,8 +25,8 @@ Everything else follows from :data:`KINDS` ``[sql_driver]``:
 ``sql_tables(base)``
     a fresh table name, dropped after the test;
 ``asterisk_db``
-    (per test module) a database holding Asterisk's own tables for that server, from
-    ``data/asterisk_schema.sql`` next to the test module;
+    (per test module) a database holding Asterisk's own tables for that server
+    (:func:`~ara_testservers.schemas.asterisk_schema` of its DBMS);
 ``ast``
     a ``Realtime`` on it, database ``asterisk``: each table is the family of its name
     (``ast_config`` serves ``extensions.conf``); rows are deleted after each test.
@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,10 +45,10 @@ import pytest
 from ara_realtime import Realtime
 from ara_realtime.plugins import Plugins
 
+from .schemas import asterisk_schema, asterisk_tables
 from .servers import MariaDBServer, PostgresServer
 
 __all__ = [
-    "ASTERISK_SCHEMA",
     "KINDS",
     "PEER_COLUMNS",
     "SqlKind",
@@ -111,6 +109,8 @@ class SqlKind:
     #: ``{name}`` (and ``{user}``, the owner) filled in
     create_database_sql: str
     drop_database_sql: str
+    #: the DBMS whose Asterisk schema its tests load (:mod:`.schemas`)
+    dbms: str
 
     def connect(self, server: SqlServer) -> Any:
         """A DB-API connection to the server's database ``ara``, in autocommit mode."""
@@ -159,6 +159,7 @@ KINDS: dict[str, SqlKind] = {
         login_refused="password authentication failed",
         create_database_sql="CREATE DATABASE {name} OWNER {user}",
         drop_database_sql="DROP DATABASE {name} WITH (FORCE)",
+        dbms="postgresql",
     ),
     "mysql": SqlKind(
         driver="mysql",
@@ -171,6 +172,7 @@ KINDS: dict[str, SqlKind] = {
         login_refused="Access denied",
         create_database_sql="CREATE DATABASE {name} CHARACTER SET utf8mb4",
         drop_database_sql="DROP DATABASE {name}",
+        dbms="mariadb",
     ),
 }
 
@@ -296,23 +298,13 @@ def rt(
     return made
 
 
-#: Where a driver's test directory keeps Asterisk's own schema for its server.
-ASTERISK_SCHEMA = Path("data") / "asterisk_schema.sql"
 _ASTERISK_DB = "asterisk_schema"
 
 
-def _asterisk_tables(request: pytest.FixtureRequest) -> list[str]:
-    schema = (request.path.parent / ASTERISK_SCHEMA).read_text(encoding="utf-8")
-    return re.findall(r"^CREATE TABLE (\w+)", schema, flags=re.MULTILINE | re.IGNORECASE)
-
-
 @pytest.fixture(scope="module")
-def asterisk_db(
-    request: pytest.FixtureRequest, sql_kind: SqlKind, sql_server: SqlServer
-) -> Iterator[str]:
-    """A database holding the tables of the test module's ``data/asterisk_schema.sql``."""
-    schema = (request.path.parent / ASTERISK_SCHEMA).read_text(encoding="utf-8")
-    sql_kind.create_database(sql_server, _ASTERISK_DB, schema)
+def asterisk_db(sql_kind: SqlKind, sql_server: SqlServer) -> Iterator[str]:
+    """A database holding Asterisk's own tables on this kind of server."""
+    sql_kind.create_database(sql_server, _ASTERISK_DB, asterisk_schema(sql_kind.dbms))
     try:
         yield _ASTERISK_DB
     finally:
@@ -328,7 +320,7 @@ def ast(
     make_rt: Callable[..., Realtime],
 ) -> Iterator[Realtime]:
     """Asterisk's tables, each the family of its name (``ast_config``: ``extensions.conf``)."""
-    tables = _asterisk_tables(request)
+    tables = asterisk_tables(sql_kind.dbms)
     mappings = {
         "extensions.conf" if t == "ast_config" else t: f"{sql_kind.driver},asterisk,{t}"
         for t in tables
