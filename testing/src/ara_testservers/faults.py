@@ -25,7 +25,7 @@ import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 
 from .servers import ServerError
@@ -79,15 +79,31 @@ def _ip(*args: str) -> str:
     return proc.stdout
 
 
-def _reap_stale() -> None:
-    """Remove the namespaces of killed test runs (``ara-path-PID-N`` whose PID is gone)."""
+def reap_stale_netns(kind: str) -> None:
+    """Remove the namespaces of killed test runs (``ara-<kind>-PID-...`` whose PID is gone)."""
     for line in _ip("netns", "list").splitlines():
-        name = line.split()[0] if line.strip() else ""
-        parts = name.split("-")
-        mine = len(parts) == 4 and parts[:2] == ["ara", "path"] and parts[2].isdigit()
+        parts = (line.split()[0] if line.strip() else "").split("-")
+        mine = len(parts) >= 4 and parts[:2] == ["ara", kind] and parts[2].isdigit()
         if mine and not os.path.exists(f"/proc/{parts[2]}"):
             with contextlib.suppress(ServerError):
-                _ip("netns", "del", name)  # takes its veth pair with it
+                _ip("netns", "del", "-".join(parts))  # takes its veth ends with it
+
+
+@contextlib.contextmanager
+def cut_for_block(
+    cut: Callable[[], None], restore: Callable[[], None], limit: float
+) -> Iterator[None]:
+    """``cut()`` for the block, ``restore()`` after it, and after ``limit`` seconds at the
+    latest, so a call that never returns fails its test instead of hanging the run."""
+    cut()
+    guard = threading.Timer(limit, restore)
+    guard.daemon = True
+    guard.start()
+    try:
+        yield
+    finally:
+        guard.cancel()
+        restore()
 
 
 def _setns(fd: int) -> None:
@@ -111,7 +127,7 @@ class Netns:
         reason = netns_unavailable()
         if reason is not None:
             raise ServerError(f"cannot build a network path: {reason}")
-        _reap_stale()
+        reap_stale_netns("path")
         n = next(_names)
         self.name = f"ara-path-{os.getpid()}-{n}"
         tag = f"{os.getpid() % 100000}{n}"  # interface names have 15 characters at most
@@ -183,19 +199,9 @@ class Netns:
         """Carry packets again (connections that outlived the cut resume)."""
         _ip("-n", self.name, "link", "set", self._inner, "up")
 
-    @contextlib.contextmanager
-    def down(self, limit: float = 60.0) -> Iterator[None]:
-        """The path is cut for the block; it carries packets again after ``limit`` seconds
-        at the latest, so a call that never returns fails its test instead of hanging."""
-        self.cut()
-        guard = threading.Timer(limit, self.restore)
-        guard.daemon = True
-        guard.start()
-        try:
-            yield
-        finally:
-            guard.cancel()
-            self.restore()
+    def down(self, limit: float = 60.0) -> contextlib.AbstractContextManager[None]:
+        """The path is cut for the block (restored after ``limit`` seconds at the latest)."""
+        return cut_for_block(self.cut, self.restore, limit)
 
     def close(self) -> None:
         """Remove the veth pair and the namespace (stop what runs inside first)."""

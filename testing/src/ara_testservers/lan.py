@@ -27,26 +27,14 @@ import itertools
 import os
 import random
 import threading
-from collections.abc import Iterator
 from types import TracebackType
 
-from .faults import _ip, netns_unavailable
+from .faults import _ip, cut_for_block, netns_unavailable, reap_stale_netns
 from .servers import ServerError
 
 __all__ = ["Lan"]
 
 _names = itertools.count()
-
-
-def _reap_stale() -> None:
-    """Remove the namespaces of killed runs (``ara-lan-PID-N[-i]`` whose PID is gone)."""
-    for line in _ip("netns", "list").splitlines():
-        name = line.split()[0] if line.strip() else ""
-        parts = name.split("-")
-        mine = len(parts) in (4, 5) and parts[:2] == ["ara", "lan"] and parts[2].isdigit()
-        if mine and not os.path.exists(f"/proc/{parts[2]}"):
-            with contextlib.suppress(ServerError):
-                _ip("netns", "del", name)  # takes its veth ends with it
 
 
 class Lan:
@@ -56,7 +44,7 @@ class Lan:
         reason = netns_unavailable()
         if reason is not None:
             raise ServerError(f"cannot build a private network: {reason}")
-        _reap_stale()
+        reap_stale_netns("lan")
         n = next(_names)
         self.switch = f"ara-lan-{os.getpid()}-{n}"
         self.members = [f"{self.switch}-{i}" for i in range(members)]
@@ -165,20 +153,10 @@ class Lan:
         """Carry member ``index``'s packets again."""
         _ip("-n", self.switch, "link", "set", f"m{index}", "up")
 
-    @contextlib.contextmanager
-    def down(self, index: int, limit: float = 120.0) -> Iterator[None]:
-        """Member ``index`` is cut off for the block; it is reconnected after ``limit``
-        seconds at the latest, so a call that never returns fails its test instead of
-        hanging the run."""
-        self.cut(index)
-        guard = threading.Timer(limit, self.restore, (index,))
-        guard.daemon = True
-        guard.start()
-        try:
-            yield
-        finally:
-            guard.cancel()
-            self.restore(index)
+    def down(self, index: int, limit: float = 120.0) -> contextlib.AbstractContextManager[None]:
+        """Member ``index`` is cut off for the block (reconnected after ``limit`` seconds at
+        the latest)."""
+        return cut_for_block(lambda: self.cut(index), lambda: self.restore(index), limit)
 
     def close(self) -> None:
         """Remove every namespace (their veth ends go with them) and this end."""
