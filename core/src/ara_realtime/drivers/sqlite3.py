@@ -34,7 +34,7 @@ from ..errors import BackendError, ConfigError
 from ..sql import ColumnSQL, DBAPIConnection, Dialect, TableInfo
 from ..sql.base import ALL, ErrorKind
 from ..sql.pool import BoundedPool
-from ..sql.schema import ColumnFacts, Kind, int_range
+from ..sql.schema import ColumnFacts, sqlite_column_facts
 
 __all__ = ["SQLiteConnection", "driver", "quote"]
 
@@ -246,7 +246,9 @@ class SQLiteConnection(DBAPIConnection):
         )
         if not rows:
             return None
-        facts = [_facts(r[1], (r[2] or "").upper(), not r[3] and not r[5]) for r in rows]
+        facts = [
+            sqlite_column_facts(r[1], (r[2] or "").upper(), not r[3] and not r[5]) for r in rows
+        ]
         return self._info(name, facts, {})
 
     def column_sql(self, table: str, col: ColumnFacts, extra: Mapping[str, object]) -> ColumnSQL:
@@ -342,26 +344,6 @@ _CALLER_MISTAKES = (
     "string or blob too big",
     "too many columns",
 )
-
-
-def _facts(name: str, decl: str, nullable: bool) -> ColumnFacts:
-    """A column as SQLite's type affinity rules (section 3.1 of its datatype docs) make it."""
-    kind: Kind
-    rng = None
-    if "INT" in decl:
-        kind, rng = "int", int_range(64, unsigned=False)
-    elif "CHAR" in decl or "CLOB" in decl or "TEXT" in decl or not decl:
-        kind = "text"  # a column without a type holds anything: text for our purposes
-    elif "BLOB" in decl:
-        kind = "other"
-    elif "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
-        kind = "float"
-    elif "DATE" in decl or "TIME" in decl:
-        kind = "datetime" if "TIME" in decl else "date"
-    else:
-        kind = "float"  # NUMERIC affinity
-    # SQLite enforces no length: text columns hold any size, whatever the declaration says
-    return ColumnFacts(name, kind, decl or "(none)", nullable, None, rng)
 
 
 #: The plugin object the ``sqlite3`` entry point names.

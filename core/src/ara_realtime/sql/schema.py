@@ -19,6 +19,7 @@ __all__ = [
     "check_requirement",
     "ddl_type",
     "int_range",
+    "sqlite_column_facts",
 ]
 
 #: What a column holds, as far as ``require`` and comparisons care.
@@ -50,6 +51,27 @@ def int_range(bits: int, unsigned: bool) -> tuple[int, int]:
     if unsigned:
         return 0, 2**bits - 1
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def sqlite_column_facts(name: str, decl: str, nullable: bool) -> ColumnFacts:
+    """A column as SQLite's type affinity rules (section 3.1 of its datatype docs) make it
+    (``decl`` upper-cased); the sqlite3 driver and ODBC's SQLite driver both use it."""
+    kind: Kind
+    rng = None
+    if "INT" in decl:
+        kind, rng = "int", int_range(64, unsigned=False)
+    elif "CHAR" in decl or "CLOB" in decl or "TEXT" in decl or not decl:
+        kind = "text"  # a column without a type holds anything: text for our purposes
+    elif "BLOB" in decl:
+        kind = "other"
+    elif "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
+        kind = "float"
+    elif "DATE" in decl or "TIME" in decl:
+        kind = "datetime" if "TIME" in decl else "date"
+    else:
+        kind = "float"  # NUMERIC affinity
+    # SQLite enforces no length: text columns hold any size, whatever the declaration says
+    return ColumnFacts(name, kind, decl or "(none)", nullable, None, rng)
 
 
 def check_requirement(col: ColumnFacts, req: Requirement) -> str | None:

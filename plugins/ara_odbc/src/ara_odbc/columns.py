@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ara_realtime.sql import ColumnSQL
-from ara_realtime.sql.schema import ColumnFacts, Kind, int_range
+from ara_realtime.sql.schema import ColumnFacts, Kind, int_range, sqlite_column_facts
 
 from .dbms import Dbms
 
@@ -54,7 +54,7 @@ def column_facts(row: Sequence[Any], dbms: Dbms) -> ColumnFacts:
     digits = row[8]
     nullable = row[10] != 0  # SQL_NO_NULLS is 0; SQL_NULLABLE_UNKNOWN counts as nullable
     if dbms.kind == "sqlite":
-        return _sqlite_facts(name, type_name.upper(), nullable)
+        return sqlite_column_facts(name, type_name.upper(), nullable)
     upper = type_name.upper()
     kind: Kind
     length: int | None = None
@@ -87,26 +87,6 @@ def column_facts(row: Sequence[Any], dbms: Dbms) -> ColumnFacts:
     if dbms.kind == "postgresql" and type_name.lower() == "bool":
         kind = "other"
     return ColumnFacts(name, kind, type_name or str(sql_type), nullable, length, rng)
-
-
-def _sqlite_facts(name: str, decl: str, nullable: bool) -> ColumnFacts:
-    """A column as SQLite's type affinity rules make it (section 3.1 of its datatype docs)."""
-    kind: Kind
-    rng = None
-    if "INT" in decl:
-        kind, rng = "int", int_range(64, unsigned=False)
-    elif "CHAR" in decl or "CLOB" in decl or "TEXT" in decl or not decl:
-        kind = "text"
-    elif "BLOB" in decl:
-        kind = "other"
-    elif "REAL" in decl or "FLOA" in decl or "DOUB" in decl:
-        kind = "float"
-    elif "DATE" in decl or "TIME" in decl:
-        kind = "datetime" if "TIME" in decl else "date"
-    else:
-        kind = "float"  # NUMERIC affinity
-    # SQLite enforces no length: text columns hold any size, whatever the declaration says
-    return ColumnFacts(name, kind, decl or "(none)", nullable, None, rng)
 
 
 def _exact_collation(collation: str | None) -> bool:
