@@ -63,7 +63,8 @@ class Run:
     def data(self) -> dict[str, Any]:
         self.wait()
         assert self.report.exists(), f"{self.name}: no report; output:\n{self.output()}"
-        return json.loads(self.report.read_text())
+        data: dict[str, Any] = json.loads(self.report.read_text())
+        return data
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
