@@ -15,7 +15,10 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(HERE))  # the broken drivers: `import broken`
+# the broken drivers: `import broken` (a directory of their own, which mypy's mypy_path names
+# too, so that `broken` is one top-level package for the type check as at run time)
+DRIVERS = HERE / "drivers"
+sys.path.insert(0, str(DRIVERS))
 
 pytest_plugins = ["pytester"]
 
@@ -36,7 +39,7 @@ class Run:
     def start(self) -> None:
         env = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONPATH": os.pathsep.join([str(DRIVERS), os.environ.get("PYTHONPATH", "")]),
         }
         for key in [k for k in env if k.startswith("ARA_CONFORMANCE_")]:
             del env[key]
@@ -60,7 +63,8 @@ class Run:
     def data(self) -> dict[str, Any]:
         self.wait()
         assert self.report.exists(), f"{self.name}: no report; output:\n{self.output()}"
-        return json.loads(self.report.read_text())
+        data: dict[str, Any] = json.loads(self.report.read_text())
+        return data
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -102,7 +106,7 @@ def _start_runs(config: pytest.Config) -> None:
         )
     _RUNS["broken"] = Run(
         "broken",
-        [*_COMMON, str(HERE / "broken" / "suite_broken.py")],
+        [*_COMMON, str(DRIVERS / "broken" / "suite_broken.py")],
         where / "broken.json",
         where / "broken.log",
     )

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ara_conformance._model import (
+    Cond,
     LikeError,
     Model,
     StaticModelRow,
@@ -73,7 +74,10 @@ def test_model_null_rules() -> None:
     m.store({"name": "b", "host": ""})
     m.store({"name": "c", "port": "10"})
     m.store({"name": "d", "port": "9"})
-    names = lambda *conds: [r["name"] for r in m.load_multi(list(conds))]  # noqa: E731
+
+    def names(*conds: Cond) -> list[str]:
+        return [r["name"] for r in m.load_multi(list(conds))]
+
     assert names(("host", "=", "")) == ["b", "c", "d"]
     assert names(("host", "!=", "h")) == ["b", "c", "d"]
     assert names(("host", "!=", "")) == ["a"]

@@ -8,6 +8,7 @@ import inspect
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,9 @@ SUBSET = ["-k", f"{ONE} or test_update2_applies_every_condition"]
 BASE = ["-p", "ara_conformance", "-p", "no:cacheprovider"]
 
 
-def _report(path: Path) -> dict:
-    return json.loads(path.read_text())
+def _report(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
 
 
 def _counts(**counts: int) -> dict[str, int]:
@@ -128,7 +130,9 @@ def test_settings_of_another_driver_are_not_used() -> None:
         ({}, {"ARA_CONFORMANCE_PROFILE": "weekly"}, "unknown ara-conformance profile"),
     ],
 )
-def test_bad_configuration_is_a_usage_error(options: dict, environ: dict, message: str) -> None:
+def test_bad_configuration_is_a_usage_error(
+    options: dict[str, Any], environ: dict[str, str], message: str
+) -> None:
     with pytest.raises(pytest.UsageError, match=message):
         load_settings(options, environ, {})
 

@@ -59,7 +59,7 @@ def test_two_targets_for_one_driver_are_refused(
         return md.EntryPoint(name="twice", value=value, group=TARGET_GROUP)
 
     eps = md.EntryPoints([entry("a.conformance:make_target"), entry("b.conformance:make")])
-    monkeypatch.setattr(target_module.md, "entry_points", lambda group: eps)
+    monkeypatch.setattr("ara_conformance._target.md.entry_points", lambda group: eps)
     with pytest.raises(TargetError, match=r"2 ara_conformance.targets entries are named 'twice'"):
         make_target("twice", workdir=tmp_path)
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from ara_realtime.cli import _EPILOG, _HEADER, ENV_CONFIG_DIR, _parser, main
+from ara_realtime.cli import ENV_CONFIG_DIR, main
+from ara_realtime.cli._output import _EPILOG, _HEADER
+from ara_realtime.cli._parser import _parser
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -138,7 +138,8 @@ def test_reload_keeps_old_mappings_when_the_new_file_is_bad(pbx_dir: Path) -> No
     ext.write_text("[settings]\nvm => sqlite3,pbx,voicemail\n")
     rt.reload()
     assert not rt.is_mapped("sippeers")
-    assert rt.load("vm", mailbox="1001")["fullname"] == "Alice Liddell"
+    vm = rt.load("vm", mailbox="1001")
+    assert vm is not None and vm["fullname"] == "Alice Liddell"
     rt.close()
 
 

@@ -268,14 +268,19 @@ class _Dead:
             raise BackendError("server gone")
 
 
-def _dead_over_memory(plugins: Plugins, **options: float) -> tuple[Realtime, _Dead]:
+def _dead_over_memory(
+    plugins: Plugins, *, backoff: float, max_backoff: float
+) -> tuple[Realtime, _Dead]:
     dead = _Dead()
     plugins.add_driver("dead", dead)
     memory.reset("fallback")
     memory.create_table("fallback", "peers", ["name", "host"])
     memory.store("fallback").tables["peers"].rows.append({"name": "alice", "host": "h"})
     rt = Realtime(
-        {"peers": ["dead,x,peers,1", "memory,fallback,peers,2"]}, plugins=plugins, **options
+        {"peers": ["dead,x,peers,1", "memory,fallback,peers,2"]},
+        plugins=plugins,
+        backoff=backoff,
+        max_backoff=max_backoff,
     )
     return rt, dead
 

@@ -11,9 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ara_realtime import patterns
-from ara_realtime.patterns import compare, find, match, sort, sort_key
+from ara_realtime.patterns import Mode, compare, find, match, sort, sort_key
 
-MODES = ("match", "canmatch", "matchmore")
+MODES: tuple[Mode, ...] = ("match", "canmatch", "matchmore")
 
 # --------------------------------------------------------------------------------------------
 # Worked examples (facts 5.4 and Appendix D)
@@ -519,11 +519,11 @@ def well_formed(draw):
     return text, [cs for _, cs in toks], tail
 
 
-def oracle(sets, tail, dialed, mode):
+def oracle(sets: list[frozenset[str]], tail: str, dialed: str, mode: Mode) -> bool:
     d = dialed.replace("-", "")
     m, n = len(sets), len(d)
 
-    def prefix_ok(k):
+    def prefix_ok(k: int) -> bool:
         return k <= m and all(d[i] in sets[i] for i in range(min(k, n)))
 
     if mode == "match":
@@ -560,9 +560,9 @@ def test_generated_member_matches(pat, data):
 # ---- differential: ordering against a byte-bitmap reference --------------------------------
 
 
-def _ref_positions(body: bytes):
+def _ref_positions(body: bytes) -> list[tuple[int, bytes]]:
     """(score, 32-byte bitmap) per position, written from the facts' description."""
-    out = []
+    out: list[tuple[int, bytes]] = []
     i = 0
     while True:
         while i < len(body) and body[i] == ord("-"):
@@ -574,7 +574,7 @@ def _ref_positions(body: bytes):
         i += 1
         bm = bytearray(32)
 
-        def put(b, bm=bm):
+        def put(b: int, bm: bytearray = bm) -> None:
             bm[b // 8] |= 0x80 >> (b % 8)
 
         if c in "nNxXzZ":
@@ -591,7 +591,8 @@ def _ref_positions(body: bytes):
             if end < 0:
                 out.append((0x40000, bytes(bm)))
                 continue
-            seen, lows = set(), []
+            seen: set[int] = set()
+            lows: list[int] = []
             j = i
             while j < end:
                 if j + 2 < end and body[j + 1] == ord("-"):

@@ -7,13 +7,20 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from ara_realtime import Capabilities, ConfigError, NotSupported, Realtime, hookimpl
+from ara_realtime import (
+    Capabilities,
+    Condition,
+    ConfigError,
+    NotSupported,
+    Realtime,
+    hookimpl,
+)
 from ara_realtime.drivers import memory
 from ara_realtime.plugins import Plugins
 
@@ -192,7 +199,7 @@ def test_wrapper_plugin_sees_every_driver(plugins: Plugins, tmp_path: Path) -> N
 def test_an_interceptor_can_answer_instead_of_the_driver(plugins: Plugins) -> None:
     class Cache:
         @hookimpl(tryfirst=True)
-        def ara_load(self, conditions):  # type: ignore[no-untyped-def]
+        def ara_load(self, conditions):
             if conditions[0].value == "cached":
                 return {"name": "cached", "from": "cache"}
             return None
@@ -320,19 +327,22 @@ def test_every_hook_is_documented_and_tested() -> None:
         assert textwrap.dedent(getattr(hookspecs, hook).__doc__ or "").strip()
 
 
+def _wrap(name: str) -> Callable[[Recorder], Generator[None, object, object]]:
+    """A wrapper of the hook ``name`` that records it ran (a method of :class:`Recorder`)."""
+
+    def hook(self: Recorder) -> Generator[None, object, object]:
+        self.seen.append(name)
+        return (yield)
+
+    hook.__name__ = name
+    return hookimpl(wrapper=True)(hook)
+
+
 class Recorder:
     """Wraps every operation hook and records which ones ran."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []
-
-    def _wrap(name: str):  # type: ignore[no-untyped-def]
-        def hook(self):  # type: ignore[no-untyped-def]
-            self.seen.append(name)
-            return (yield)
-
-        hook.__name__ = name
-        return hookimpl(wrapper=True)(hook)
 
     ara_load = _wrap("ara_load")
     ara_load_multi = _wrap("ara_load_multi")
@@ -356,32 +366,32 @@ def test_every_hook_is_reached_through_the_api(driver: str, tmp_path: Path) -> N
 
     class Spy:  # wrappers of the connection hooks
         @hookimpl(wrapper=True)
-        def ara_connect(self, database: str):  # type: ignore[no-untyped-def]
+        def ara_connect(self, database: str):
             lifecycle.append("ara_connect")
             return (yield)
 
         @hookimpl(wrapper=True)
-        def ara_close(self):  # type: ignore[no-untyped-def]
+        def ara_close(self):
             lifecycle.append("ara_close")
             return (yield)
 
         @hookimpl(wrapper=True)
-        def ara_capabilities(self):  # type: ignore[no-untyped-def]
+        def ara_capabilities(self):
             lifecycle.append("ara_capabilities")
             return (yield)
 
         @hookimpl(wrapper=True)
-        def ara_status(self):  # type: ignore[no-untyped-def]
+        def ara_status(self):
             lifecycle.append("ara_status")
             return (yield)
 
         @hookimpl(wrapper=True)
-        def ara_change_feed(self):  # type: ignore[no-untyped-def]
+        def ara_change_feed(self):
             lifecycle.append("ara_change_feed")
             return (yield)
 
         @hookimpl
-        def ara_bind(self, binding):  # type: ignore[no-untyped-def]
+        def ara_bind(self, binding):
             lifecycle.append("ara_bind")
 
     plugins.add_plugin(Spy(), name="spy")
@@ -456,13 +466,16 @@ def test_connection_driver_derives_operations_from_methods(plugins: Plugins) -> 
             self.rows.append(dict(values))
             return 1
 
-        def load(self, family: str, table: str, conditions: tuple) -> dict[str, str] | None:
+        def load(
+            self, family: str, table: str, conditions: tuple[Condition, ...]
+        ) -> dict[str, str] | None:
             for row in self.rows:
                 if all(row.get(c.column, "") == c.value for c in conditions):
                     return row
             return None
 
-    driver = ConnectionDriver(Shelf)
+    # a duck-typed connection (no Connection base), which ConnectionDriver takes at run time
+    driver = ConnectionDriver(Shelf)  # type: ignore[type-var]
     assert driver.capabilities.operations == {"load", "store"}
     plugins.add_driver("shelf", driver)
     rt = Realtime({"things": "shelf,main"}, plugins=plugins)

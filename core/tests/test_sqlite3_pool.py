@@ -12,6 +12,7 @@ import pytest
 from ara_realtime import BackendError, ConfigError, Realtime
 from ara_realtime.drivers.sqlite3 import SQLiteConnection
 from ara_realtime.plugins import Plugins
+from ara_realtime.sql.pool import BoundedPool
 
 
 def _fds(path: Path) -> int:
@@ -44,6 +45,12 @@ def _conn(rt: Realtime) -> SQLiteConnection:
     return conn
 
 
+def _pool(rt: Realtime) -> BoundedPool:
+    pool = _conn(rt).reader
+    assert isinstance(pool, BoundedPool)
+    return pool
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
 def test_two_thousand_short_lived_threads_cost_no_more_than_the_pool(
     tmp_path: Path, plugins: Plugins
@@ -70,7 +77,7 @@ def test_two_thousand_short_lived_threads_cost_no_more_than_the_pool(
     # at most pool_size + pool_overflow (13) connections ever existed at once, each holding
     # the file, its WAL and SHM (SQLite keeps a closed one's descriptors for reuse while
     # another holds a lock): bounded by the pool, not by the 2,000 threads
-    pool = _conn(rt).reader
+    pool = _pool(rt)
     assert pool.limit == 13
     assert _fds(tmp_path / "p.db") <= 3 * pool.limit, _fds(tmp_path / "p.db")
     rt.close()
@@ -104,7 +111,7 @@ def test_busy_threads_wait_for_a_connection_within_the_bound(
     stop.set()
     watcher.join()
     assert len(results) == 32 and all(r == {"name": "alice", "host": "h"} for r in results)
-    assert peak <= 2 and conn.reader._open <= 2
+    assert peak <= 2 and _pool(rt)._open <= 2
     rt.close()
 
 

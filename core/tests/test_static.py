@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def test_sqlite3_static_rows_take_the_hooks_shape_from_loose_storage(
         {"l.conf": "sqlite3,l,ast_config"}, {"sqlite3": {"l": {"dbfile": str(db)}}}, plugins=plugins
     )
     assert [c.name for c in rt.load_config("l.conf")] == ["", "c", "c"]
-    (backend,) = rt._backends.values()  # type: ignore[attr-defined]
+    (backend,) = rt._backends.values()
     rows = backend.connection.load_static("ast_config", "l.conf")
     assert rows == [("", "k", "", 2, 0), ("c", "m", "5", 1, 0), ("c", "n", "é", 0, 3)]
     assert all([type(v) for v in r] == [str, str, str, int, int] for r in rows)
@@ -177,7 +178,7 @@ def test_sqlite3_text_that_is_not_utf8_is_a_query_error_without_the_value(
         {"sqlite3": {"b": {"dbfile": str(db)}}},
         plugins=plugins,
     )
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: rt.load("peers", name="p"),
         lambda: rt.load_multi("peers", ("name LIKE", "%")),
         lambda: rt.load_config("b.conf"),

@@ -13,9 +13,10 @@ import pytest
 from ara_realtime import BackendError, ConfigError, QueryError, Realtime
 from ara_realtime.cache import RealtimeCache, uncached
 from ara_realtime.drivers import memory
+from ara_realtime.patterns import Mode
 from ara_realtime.plugins import Plugins
 from ara_realtime.switch import HINT, RealtimeSwitch, SwitchSpec, _engine, _refresh
-from ara_realtime.switch._index import Index
+from ara_realtime.switch._index import Entry, Index
 
 COLUMNS = {
     "context": ("char", 40),
@@ -360,9 +361,16 @@ def test_hit_cache(rt: Realtime, clock: Clock, monkeypatch: pytest.MonkeyPatch) 
     calls: list[str] = []
     real_find = Index.find
 
-    def counting(self: Index, dialed: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def counting(
+        self: Index,
+        dialed: str,
+        mode: Mode,
+        callerid: str | None = None,
+        *,
+        use_patterns: bool = True,
+    ) -> tuple[Entry, int] | None:
         calls.append(dialed)
-        return real_find(self, dialed, *args, **kwargs)  # type: ignore[arg-type]
+        return real_find(self, dialed, mode, callerid, use_patterns=use_patterns)
 
     monkeypatch.setattr(Index, "find", counting)
     assert sw.exists("internal", "1234")

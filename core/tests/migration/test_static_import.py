@@ -177,7 +177,7 @@ def test_rows_someone_else_wrote_come_back_as_the_loader_reads_them() -> None:
 # -- import and export through a Realtime ---------------------------------------------------
 
 
-def test_import_then_load_and_export(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_then_load_and_export(make_rt, tmp_path: Path) -> None:
     rt = make_rt()
     source = _write(tmp_path, "sip.conf", SAMPLE)
     plan = import_plan(rt, source)
@@ -203,7 +203,7 @@ def test_import_then_load_and_export(make_rt, tmp_path: Path) -> None:  # type: 
     assert {r["filename"] for r in rt.load_multi("global", ("filename LIKE", "%"))} == {"sip.conf"}
 
 
-def test_existing_rows_need_replace(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_existing_rows_need_replace(make_rt, tmp_path: Path) -> None:
     rt = make_rt()
     run_import(rt, import_plan(rt, _write(tmp_path, "q.conf", "[a]\nx = 1\n")))
     plan = import_plan(rt, _write(tmp_path, "q.conf", "[b]\ny = 2\n"))
@@ -216,7 +216,7 @@ def test_existing_rows_need_replace(make_rt, tmp_path: Path) -> None:  # type: i
     assert len(rt.load_multi("global", ("filename LIKE", "%"))) == 1
 
 
-def test_includes_kept_as_rows_or_followed(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_includes_kept_as_rows_or_followed(make_rt, tmp_path: Path) -> None:
     rt = make_rt(
         "sip.conf => sqlite3,asterisk,ast_config\n"
         "peers.conf => sqlite3,asterisk,ast_config\n"
@@ -253,7 +253,7 @@ def test_includes_kept_as_rows_or_followed(make_rt, tmp_path: Path) -> None:  # 
     assert Config.from_string(export_text(rt, "sip2.conf")[0]) == Config.from_file(source)
 
 
-def test_an_included_file_continuing_a_category_needs_follow(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_included_file_continuing_a_category_needs_follow(make_rt, tmp_path: Path) -> None:
     rt = make_rt()
     _write(tmp_path, "more.conf", "extra = 1\n[next]\ny = 2\n")
     source = _write(tmp_path, "x.conf", "[a]\nx = 1\n#include more.conf\n")
@@ -275,7 +275,7 @@ def test_an_included_file_continuing_a_category_needs_follow(make_rt, tmp_path: 
     ]
 
 
-def test_patterns_and_unmapped_files(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_patterns_and_unmapped_files(make_rt, tmp_path: Path) -> None:
     rt = make_rt("extensions.conf => sqlite3,asterisk,ast_config\n")
     source = _write(tmp_path, "extensions.conf", "[a]\n#include conf.d/*.conf\n")
     (source.parent / "conf.d").mkdir()
@@ -315,7 +315,7 @@ class _FailingWrites:
 
 
 @pytest.mark.parametrize("fault", ["store", "switch"])
-def test_a_failed_import_leaves_the_table_as_it_was(  # type: ignore[no-untyped-def]
+def test_a_failed_import_leaves_the_table_as_it_was(
     make_rt, tmp_path: Path, plugins: Plugins, fault: str
 ) -> None:
     rt = make_rt()
@@ -364,9 +364,7 @@ def test_memory_driver(tmp_path: Path, plugins: Plugins) -> None:
         memory.reset("static-mem")
 
 
-def test_what_could_not_be_undone_is_named(  # type: ignore[no-untyped-def]
-    make_rt, tmp_path: Path, plugins: Plugins
-) -> None:
+def test_what_could_not_be_undone_is_named(make_rt, tmp_path: Path, plugins: Plugins) -> None:
     rt = make_rt()
     run_import(rt, import_plan(rt, _write(tmp_path, "q.conf", "[old]\nx = 1\n")))
     plan = import_plan(rt, _write(tmp_path, "q.conf", "[new]\ny = 2\n"))
@@ -390,7 +388,7 @@ def test_what_could_not_be_undone_is_named(  # type: ignore[no-untyped-def]
     assert len(names) == 1 and names.pop().startswith("q.conf~ara-old-")  # as the error says
 
 
-def test_an_empty_file_is_kept(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_file_is_kept(make_rt, tmp_path: Path) -> None:
     rt = make_rt()
     run_import(rt, import_plan(rt, _write(tmp_path, "confbridge.conf", "; nothing yet\n")))
     assert rt.load_config("confbridge.conf") == Config()

@@ -34,7 +34,7 @@ def test_settings_from_the_drivers_conf_file(tmp_path: Path) -> None:
     ],
 )
 def test_bad_settings_are_config_errors(
-    tmp_path: Path, conf: str, settings: dict, message: str
+    tmp_path: Path, conf: str, settings: dict[str, str], message: str
 ) -> None:
     (tmp_path / "res_config_jsonfile.conf").write_text(conf)
     with pytest.raises(ConfigError, match=message):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import ldap3
 import pytest
+from ldap3.core.exceptions import LDAPNoSuchObjectResult
 
 from ara_ldap import schema_path
 from ara_realtime import Realtime
@@ -66,7 +67,7 @@ def subtree(admin: ldap3.Connection, slapd: SlapdServer) -> Iterator[Callable[[s
 
     def new(name: str) -> str:
         dn = f"ou={name}-{next(_counter)},{slapd.suffix}"
-        admin.add(dn, ["organizationalUnit"], {"ou": dn.split(",", maxsplit=1)[0][3:]})
+        admin.add(dn, ["organizationalUnit"], {"ou": dn.split(",", maxsplit=1)[0][3:]})  # type: ignore[no-untyped-call]
         made.append(dn)
         return dn
 
@@ -78,11 +79,12 @@ def subtree(admin: ldap3.Connection, slapd: SlapdServer) -> Iterator[Callable[[s
 def delete_tree(conn: ldap3.Connection, dn: str) -> None:
     try:
         conn.search(dn, "(objectClass=*)", ldap3.LEVEL, attributes=[])
-    except ldap3.core.exceptions.LDAPNoSuchObjectResult:
+    except LDAPNoSuchObjectResult:
         return
+    assert conn.response is not None  # a search that returned sets it
     for child in [e["dn"] for e in conn.response if e.get("type") == "searchResEntry"]:
         delete_tree(conn, child)
-    conn.delete(dn)
+    conn.delete(dn)  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture

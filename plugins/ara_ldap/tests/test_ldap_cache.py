@@ -34,7 +34,7 @@ class Clock:
 @pytest.fixture
 def base(admin: ldap3.Connection, subtree: Callable[[str], str]) -> str:
     parent = subtree("cache")
-    admin.add(
+    admin.add(  # type: ignore[no-untyped-call]
         f"ou=peers,{parent}",
         ["organizationalUnit", "araTable"],
         {
@@ -84,7 +84,7 @@ def own_slapd() -> Iterator[SlapdServer]:
 
 def test_a_stopped_directory_still_serves_cached_rows(own_slapd: SlapdServer) -> None:
     conn = ldap3.Connection(own_slapd.url(), own_slapd.root_dn, own_slapd.password, auto_bind=True)
-    conn.add(
+    conn.add(  # type: ignore[no-untyped-call]
         f"ou=peers,{own_slapd.suffix}",
         ["organizationalUnit", "araTable"],
         {

@@ -23,7 +23,7 @@ from ara_testservers.slapd import SlapdServer
 
 def make_table(admin: ldap3.Connection, parent: str, name: str, columns: dict[str, str]) -> str:
     dn = f"ou={name},{parent}"
-    admin.add(
+    admin.add(  # type: ignore[no-untyped-call]
         dn,
         ["organizationalUnit", "araTable"],
         {
@@ -137,13 +137,13 @@ def test_no_object_classes_means_no_store(
     admin: ldap3.Connection, subtree: Callable[[str], str], make_rt: Callable[..., Realtime]
 ) -> None:
     base = subtree("nostore")
-    admin.add(
+    admin.add(  # type: ignore[no-untyped-call]
         f"ou=t,{base}", ["organizationalUnit", "araTable"], {"ou": "t", "araColumn": "name cn"}
     )
     rt = make_rt({"t": f'ldap,"{base}",t'}, base)
     with pytest.raises(QueryError, match="names no object classes"):
         rt.store("t", {"name": "x"})
-    admin.add(f"ou=bad,{base}", ["organizationalUnit", "araTable"], {"ou": "bad", "araColumn": "x"})
+    admin.add(f"ou=bad,{base}", ["organizationalUnit", "araTable"], {"ou": "bad", "araColumn": "x"})  # type: ignore[no-untyped-call]
     with pytest.raises(ConfigError, match="is not '<column> <attribute>'"):
         make_rt({"bad": f'ldap,"{base}",bad'}, base).load("bad", x="1")
 
@@ -152,7 +152,7 @@ def test_several_values_read_joined_and_empty_octets_read_absent(
     peers: tuple[Realtime, str], admin: ldap3.Connection
 ) -> None:
     rt, base = peers
-    admin.add(
+    admin.add(  # type: ignore[no-untyped-call]
         f"cn=m,ou=peers,{base}",
         ["araRow"],
         {"cn": "m", "araExact1": b"", "araText1": ["a", "b;c"], "araInteger1": "7"},
@@ -320,7 +320,7 @@ def test_a_server_size_limit_is_an_error_never_a_short_answer(
     base = subtree("limited")
     make_table(admin, base, "peers", PEERS)
     reader = f"cn=reader,{base}"
-    admin.add(reader, ["applicationProcess", "simpleSecurityObject"], {"userPassword": "pw"})
+    admin.add(reader, ["applicationProcess", "simpleSecurityObject"], {"userPassword": "pw"})  # type: ignore[no-untyped-call]
     ldapi = "ldapi://" + urllib.parse.quote(str(slapd.socket), safe="")
     change = (
         "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nadd: olcLimits\n"

@@ -84,7 +84,7 @@ def test_hostile_values_in_values_filters_and_dns(
     probes: list[str],
 ) -> None:
     base = f"ou=hostile-{next(_seq)},{slapd.suffix}"
-    admin.add(base, ["organizationalUnit"], {"ou": base.split(",", 1)[0][3:]})
+    admin.add(base, ["organizationalUnit"], {"ou": base.split(",", 1)[0][3:]})  # type: ignore[no-untyped-call]
     table = {
         "hostile.name": "cn",
         "hostile.secret": "araText1",
@@ -138,5 +138,5 @@ def test_hostile_values_in_values_filters_and_dns(
         rt.close()
         admin.search(base, "(objectClass=*)", ldap3.LEVEL, attributes=[])
         for dn in [e.entry_dn for e in admin.entries]:
-            admin.delete(dn)
-        admin.delete(base)
+            admin.delete(dn)  # type: ignore[no-untyped-call]
+        admin.delete(base)  # type: ignore[no-untyped-call]

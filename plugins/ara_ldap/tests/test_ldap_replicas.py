@@ -29,6 +29,7 @@ from ara_ldap.config import read_settings
 from ara_ldap.driver import LdapConnection
 from ara_realtime import BackendError, ConfigError, Realtime
 from ara_realtime.cache import CachePolicy, RealtimeCache
+from ara_realtime.changes import Change
 from ara_testservers import faultmatrix
 from ara_testservers.faults import netns_unavailable
 from ara_testservers.ldapcluster import LdapSyncCluster
@@ -225,11 +226,12 @@ def test_the_feed_starts_afresh_when_reads_move_to_the_provider(
                 assert _connection(rt).pool.current_url() == replicas.node("provider").url()
                 rt.update("peers", "name", "a", {"host": "on-the-provider"})
                 if outcome is None:  # it went on, on the provider: it reports the change
-                    got: list[object] = []
+                    got: list[Change] = []
                     while not got:
                         got = sub.wait(0.2) or []
                         assert time.monotonic() < deadline, "the change was never reported"
-                    assert "a" in got[0].values  # type: ignore[attr-defined]
+                    values = got[0].values
+                    assert values is not None and "a" in values
         finally:
             sub.close()
     finally:

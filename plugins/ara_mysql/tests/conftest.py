@@ -12,7 +12,8 @@ def sql_driver() -> str:
     return "mysql"
 
 
-@pytest.fixture(params=["mysqlclient", "pymysql"])
+# overrides the shared fixture of that name (star-imported above)
+@pytest.fixture(params=["mysqlclient", "pymysql"])  # type: ignore[no-redef]
 def dbapi(request: pytest.FixtureRequest) -> str:
     """Each test that reaches the server runs with both DB-API drivers."""
     return str(request.param)

@@ -62,7 +62,7 @@ def test_point_lookup_keeps_using_the_index(
     ast: Realtime, sql: Callable[..., Any], asterisk_db: str
 ) -> None:
     ast.store("sippeers", {"name": "x"})
-    conn = ast._backends[("mysql", "asterisk")].connection  # type: ignore[attr-defined]
+    conn = ast._backends[("mysql", "asterisk")].connection
     info = conn.table("sippeers", "sippeers")
     from ara_realtime.conditions import Condition
 

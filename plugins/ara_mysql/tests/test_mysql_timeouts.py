@@ -29,12 +29,10 @@ def timeout_target(mariadb_server: MariaDBServer, dbapi: str) -> Target:
             password=s["dbpass"],
             database=s["dbname"],
         )
-        try:
+        with contextlib.closing(conn):
             conn.cursor().execute(f"LOCK TABLES `{table}` WRITE")
             yield
             conn.cursor().execute("UNLOCK TABLES")
-        finally:
-            conn.close()
 
     return Target(
         "mysql",

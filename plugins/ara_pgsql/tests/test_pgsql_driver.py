@@ -130,7 +130,7 @@ def test_codec_off_stores_values_as_they_are(
     rt.store("fam", {"name": "a", "v": "x;y^5E"})
     assert sql(f'SELECT v FROM "{table}"') == [("x;y^5E",)]
     assert rt.load("fam", ("v LIKE", "x;%")) == {"name": "a", "v": "x;y^5E"}
-    conn = rt._backends[("pgsql", "raw")].connection  # type: ignore[attr-defined]
+    conn = rt._backends[("pgsql", "raw")].connection
     assert not conn.capabilities.codec
 
 

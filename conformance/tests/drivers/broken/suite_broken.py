@@ -18,15 +18,18 @@ from broken import BROKEN, Case
 def _suite_class(case: Case) -> type:
     bases = tuple(getattr(suite, name) for name in case.classes)
 
-    @pytest.fixture(scope="class")
-    @classmethod
-    def ara_target(cls: type, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-        target = case.make(tmp_path_factory.mktemp(case.name))
-        yield target
-        target.close()
+    # written in a class body, where a fixture over a classmethod is what a driver author writes;
+    # the suite class below takes it from there
+    class Fixtures:
+        @pytest.fixture(scope="class")
+        @classmethod
+        def ara_target(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+            target = case.make(tmp_path_factory.mktemp(case.name))
+            yield target
+            target.close()
 
     name = "TestBroken_" + case.name.replace("-", "_")
-    attrs: dict[str, Any] = {"ara_target": ara_target, "__module__": __name__}
+    attrs: dict[str, Any] = {"ara_target": vars(Fixtures)["ara_target"], "__module__": __name__}
     return type(name, bases, attrs)
 
 
