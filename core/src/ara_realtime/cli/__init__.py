@@ -21,8 +21,6 @@ from contextlib import contextmanager
 from ..errors import BackendError, NotSupported, RealtimeError
 from ._commands import Handler
 from ._output import (
-    _EPILOG,
-    _HEADER,
     ENV_CONFIG_DIR,
     EXIT_BACKEND,
     EXIT_NOT_FOUND,
@@ -37,7 +35,7 @@ from ._output import (
     _OutputClosed,
     _write,
 )
-from ._parser import _parse, _parser
+from ._parser import _parse
 
 __all__ = [
     "ENV_CONFIG_DIR",
@@ -49,9 +47,6 @@ __all__ = [
     "EXIT_USAGE",
     "main",
 ]
-
-# names the tests read
-_ = (_EPILOG, _HEADER, _parser)
 
 
 class _HeldWarnings(logging.Handler):
