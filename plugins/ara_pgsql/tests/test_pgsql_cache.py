@@ -242,3 +242,35 @@ def test_the_listener_reports_what_it_cannot_read(table: str) -> None:
     assert out == [Change(table, "name", frozenset({"a;", "", "b ", "b"}))]
     listener._take(f'{{"s": "public", "t": "{table}", "c": "port", "v": [5]}}', out)
     assert out[-1] == Change(table)
+
+
+def test_a_read_only_role_on_one_server_still_listens(
+    cached: Make,
+    make_rt: Callable[..., Realtime],
+    sql: Callable[..., Any],
+    pg_server: PostgresServer,
+    table: str,
+) -> None:
+    """A reader whose role is read-only (``default_transaction_read_only``) on a single server
+    is not a fenced primary: its feed listens and changes made by others are seen."""
+    cached()  # the triggers, installed by a writer
+    pg_server.psql(
+        "CREATE ROLE ara_reader LOGIN PASSWORD 'reader-pw'",
+        "ALTER ROLE ara_reader SET default_transaction_read_only = on",
+    )
+    pg_server.psql(f'GRANT SELECT ON "{table}" TO ara_reader', database="ara")
+    reader = make_rt({"peers": f"pgsql,ara,{table}"}, user="ara_reader", password="reader-pw")
+    cache = RealtimeCache({"peers": CachePolicy(ttl=math.inf)}, CacheLimits()).attach(reader)
+    try:
+        assert reader.load("peers", name="alice") == {"name": "alice", "host": "a"}
+        assert cache.wait_coherent(10), cache.stats().backends
+        sql(f'UPDATE "{table}" SET host = %s WHERE name = %s', ("ro", "alice"))
+        seen = _seen(lambda: reader.load("peers", name="alice"), {"name": "alice", "host": "ro"})
+        assert seen < BOUND
+        assert cache.stats().backends[0].feed_errors == 0
+    finally:
+        cache.detach(reader)
+        cache.close()
+        reader.close()
+        pg_server.psql("DROP OWNED BY ara_reader", database="ara")
+        pg_server.psql("DROP ROLE ara_reader")

@@ -24,8 +24,10 @@ listens on the writer, where changes are committed. A server that stops being th
 primary without closing its connections (fenced with ``default_transaction_read_only``, or
 in recovery) would never notify again, while the new primary commits the changes: the
 listener asks its server when subscribing and then every 5 seconds (:data:`_PING_AFTER`)
-whether it is still writable (what libpq's ``target_session_attrs = read-write`` asks) and
-otherwise reports the feed as lost, so that the cache subscribes again, on the new primary.
+whether it is still the primary (not in recovery) and, where writes connect with libpq's
+``target_session_attrs = read-write`` (a host list), writable; otherwise it reports the feed
+as lost, so that the cache subscribes again, on the new primary. With one server a read-only
+session is a read-only role (its ``LISTEN`` works), not a fenced primary.
 """
 
 from __future__ import annotations
@@ -255,6 +257,12 @@ class _Listener(Subscription):
         self._codec = feed.connection.codec
         self._conn = feed._connect()
         self._feed = feed
+        spec = feed.connection.spec
+        #: writes connect with ``target_session_attrs = read-write`` (several hosts, or reads
+        #: from standbys): a read-only server is then not where changes are committed
+        self._writable = (spec.write or spec).connect_args.get(
+            "target_session_attrs"
+        ) == "read-write"
         try:
             _keepalive(self._conn)
             with feed._bounded(self._conn):
@@ -307,7 +315,9 @@ class _Listener(Subscription):
         recovery, read_only = row
         if recovery:
             return "the server is a standby (in recovery), not the primary"
-        if str(read_only).lower() == "on":
+        # a read-only session is a fenced primary only where writes ask for a writable one
+        # (a host list): with one server it may be a read-only role, whose LISTEN works
+        if self._writable and str(read_only).lower() == "on":
             return "the server is read-only (default_transaction_read_only), not the primary"
         return None
 
