@@ -17,7 +17,6 @@ from clients and from each other. Shown here:
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,7 @@ from ara_realtime import BackendError, ConfigError, Realtime
 from ara_realtime.cache import CachePolicy, RealtimeCache
 from ara_realtime.changes import Change
 from ara_testservers import faultmatrix
-from ara_testservers.faults import netns_unavailable
+from ara_testservers.faults import require_netns
 from ara_testservers.ldapcluster import LdapSyncCluster
 from ara_testservers.ldapsync import LdapReplicaCluster
 from ara_testservers.servers import ServerError
@@ -63,11 +62,7 @@ def test_url_lists_servers_and_write_url_names_where_writes_go(tmp_path: Path) -
 
 @pytest.fixture(scope="module")
 def replicas() -> Iterator[LdapReplicaCluster]:
-    reason = netns_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the replication tests: {reason}")
-        pytest.skip(f"no network namespaces here: {reason}")
+    require_netns("the replication tests")
     cluster = LdapReplicaCluster(settings=TIMEOUTS, ldif_schema=schema_path("ldif"))
     try:
         cluster.start()

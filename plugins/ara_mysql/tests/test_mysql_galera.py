@@ -20,7 +20,6 @@ fault matrix (tests/deployments/test_fault_matrix.py).
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
@@ -30,7 +29,7 @@ import pytest
 
 from ara_mysql.nodes import NodePool
 from ara_realtime import BackendError, QueryError, Realtime
-from ara_testservers.faults import netns_unavailable
+from ara_testservers.faults import require_netns
 from ara_testservers.galera import GaleraCluster
 from ara_testservers.servers import ServerError
 
@@ -40,11 +39,7 @@ QUERY_TIMEOUT, CONNECT_TIMEOUT = 2, 2
 
 @pytest.fixture(scope="module")
 def galera() -> Iterator[GaleraCluster]:
-    reason = netns_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the Galera tests: {reason}")
-        pytest.skip(f"no network namespaces here: {reason}")
+    require_netns("the Galera tests")
     cluster = GaleraCluster(
         settings={"query_timeout": str(QUERY_TIMEOUT), "connect_timeout": str(CONNECT_TIMEOUT)}
     )

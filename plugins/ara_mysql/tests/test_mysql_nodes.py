@@ -5,7 +5,6 @@ cluster (the Galera tests show them on one: test_mysql_galera.py)."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from ara_mysql.nodes import NodePool
 from ara_realtime import BackendError, ConfigError, Realtime
 from ara_realtime.sql.pool import PoolExhausted
 from ara_testservers import MariaDBServer, free_port
-from ara_testservers.faults import NetPath, netns_unavailable
+from ara_testservers.faults import NetPath, require_netns
 
 SETTINGS = {"dbuser": "u", "dbpass": "Secret-9", "dbname": "db"}
 
@@ -216,11 +215,7 @@ def test_a_cut_node_is_taken_out_probed_and_used_again(
     sql_tables: Callable[[str], str],
     mariadb_server: MariaDBServer,
 ) -> None:
-    reason = netns_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the network-path test: {reason}")
-        pytest.skip(f"no network namespace here: {reason}")
+    require_netns("the network-path test")
     with NetPath(mariadb_server.port) as path:
         rt = _table(
             make_rt,

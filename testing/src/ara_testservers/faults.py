@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
 
+from .ci import unavailable
 from .servers import ServerError
 
 __all__ = ["Blackhole", "NetPath", "Netns", "netns_unavailable"]
@@ -70,6 +71,13 @@ def netns_unavailable() -> str | None:
     if not os.path.exists("/proc/self/ns/net"):
         return "the kernel has no network namespaces"
     return None
+
+
+def require_netns(what: str) -> None:
+    """Network namespaces are needed for ``what``: fail in CI without them, skip elsewhere."""
+    reason = netns_unavailable()
+    if reason is not None:
+        unavailable(what, reason)
 
 
 def _ip(*args: str) -> str:

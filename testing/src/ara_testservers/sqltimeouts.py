@@ -26,7 +26,7 @@ import pytest
 from ara_realtime import BackendError, Realtime
 from ara_realtime.sql.deadline import TimedOut
 
-from .faults import Blackhole, NetPath, netns_unavailable
+from .faults import Blackhole, NetPath, require_netns
 from .servers import Server
 
 __all__ = [
@@ -263,11 +263,7 @@ def test_pool_wait_is_bounded_while_calls_hang(target: Target) -> None:
 
 
 def test_a_cut_network_path_is_bounded(target: Target) -> None:
-    reason = netns_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the network-path test: {reason}")
-        pytest.skip(f"no network namespace here: {reason}")
+    require_netns("the network-path test")
     with NetPath(target.server.port) as path:
         table = _table()
         rt = target.realtime(
